@@ -1,0 +1,27 @@
+// Live SQLite -> model::Schema: the same canonical form the YAML models load to.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/result.hpp"
+#include "model/schema.hpp"
+
+namespace distil::db::sqlite {
+
+// Every user table (not sqlite_* internals, not `version_table`), with columns in order,
+// declared types as written, nullability, defaults, primary keys (composite, AUTOINCREMENT),
+// unique constraints, indexes (unique, partial, expression), foreign keys (composite, actions,
+// names as declared) and CHECK constraints (from the stored CREATE TABLE SQL).
+model::Result<model::Schema> introspect(sqlite3* db, std::string_view version_table);
+
+// One table; an error naming it when it does not exist.
+model::Result<model::Table> introspect_table(sqlite3* db, std::string_view table);
+
+// The CREATE TRIGGER statements of the triggers on `table`, in creation order.
+model::Result<std::vector<std::string>> trigger_sql(sqlite3* db, std::string_view table);
+
+}  // namespace distil::db::sqlite

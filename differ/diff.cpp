@@ -1,0 +1,1 @@
+// The differ: (desired, actual) -> ops. TODO(#3).

@@ -1,0 +1,25 @@
+// A revision file (DESIGN §5) as data.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/op.hpp"
+
+namespace distil::model {
+
+struct Revision {
+  std::string id;                           // any string Alembic accepts, up to 32 characters
+  std::vector<std::string> down_revisions;  // empty for a base, several for a merge
+  std::string message;
+  std::string create_date;                  // as written, ISO 8601
+  std::vector<std::string> branch_labels;
+  std::vector<std::string> depends_on;
+  std::vector<Op> upgrade, downgrade;
+  std::vector<int> upgrade_lines, downgrade_lines;  // source line of each op (0 if unknown)
+  std::string path;                         // the file it was read from ("" if built in memory)
+  int number = 0;                           // NNNN of the file name (0 if none)
+  int line = 1;                             // line of `revision:` (for errors)
+};
+
+}  // namespace distil::model

@@ -1,0 +1,98 @@
+// The schema model: tables as the YAML models (DESIGN §4) and introspection both describe
+// them, in one canonical form so the differ compares with ==. Pure values.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace distil::model {
+
+// Where a value came from (a model or revision file); never part of equality.
+struct Origin {
+  std::string file;
+  int line = 0;
+  friend bool operator==(const Origin&, const Origin&) { return true; }
+};
+
+enum class FkAction { no_action, restrict, cascade, set_null, set_default };
+
+// "cascade" <-> FkAction::cascade, "set null" <-> set_null, ...; nullopt for unknown text.
+std::optional<FkAction> parse_fk_action(std::string_view text);
+std::string to_string(FkAction action);  // "no action", "restrict", "cascade", "set null", ...
+std::string to_sql(FkAction action);     // "NO ACTION", "RESTRICT", "CASCADE", "SET NULL", ...
+
+struct Column {
+  std::string name;
+  std::string type;  // as written in the model / declared in the database
+  bool nullable = true;
+  std::optional<std::string> default_sql;  // a server-side SQL expression
+  bool autoincrement = false;
+  std::optional<std::string> comment;
+  std::optional<std::string> renamed_from;  // a hint for the differ, not part of the schema
+  Origin origin;
+  friend bool operator==(const Column&, const Column&) = default;
+};
+
+struct Unique {
+  std::string name;
+  std::vector<std::string> columns;
+  Origin origin;
+  friend bool operator==(const Unique&, const Unique&) = default;
+};
+
+struct Index {
+  std::string name;
+  std::vector<std::string> columns;  // column names, or SQL expressions for expression indexes
+  bool unique = false;
+  std::optional<std::string> where;  // partial index predicate
+  Origin origin;
+  friend bool operator==(const Index&, const Index&) = default;
+};
+
+struct ForeignKey {
+  std::string name;
+  std::vector<std::string> columns;
+  std::string ref_table;
+  std::vector<std::string> ref_columns;
+  FkAction on_delete = FkAction::no_action;
+  FkAction on_update = FkAction::no_action;
+  Origin origin;
+  friend bool operator==(const ForeignKey&, const ForeignKey&) = default;
+};
+
+struct Check {
+  std::string name;
+  std::string expression;
+  Origin origin;
+  friend bool operator==(const Check&, const Check&) = default;
+};
+
+struct Table {
+  std::string name;
+  std::vector<Column> columns;           // ordered
+  std::vector<std::string> primary_key;  // column names in key order; empty = none
+  std::vector<Unique> unique;
+  std::vector<Index> indexes;
+  std::vector<ForeignKey> foreign_keys;
+  std::vector<Check> checks;
+  std::optional<std::string> comment;
+  std::optional<std::string> renamed_from;  // differ hint
+  Origin origin;
+  friend bool operator==(const Table&, const Table&) = default;
+
+  const Column* find_column(std::string_view column) const;
+  Column* find_column(std::string_view column);
+  bool is_primary_key(std::string_view column) const;
+};
+
+struct Schema {
+  std::map<std::string, Table> tables;  // by name
+  friend bool operator==(const Schema&, const Schema&) = default;
+
+  const Table* find_table(std::string_view table) const;
+  Table* find_table(std::string_view table);
+};
+
+}  // namespace distil::model

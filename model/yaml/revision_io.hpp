@@ -1,0 +1,31 @@
+// Revision files (DESIGN §5): YAML text <-> model::Revision. The only place, with
+// model_io, that sees yaml-cpp.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/result.hpp"
+#include "model/revision.hpp"
+
+namespace distil::model::yaml {
+
+// Parses one revision file's text. `path` names the file in errors, which carry the line.
+// Revision ids and every down_revision/depends_on are read as strings, whatever YAML would
+// make of them (006, 1e10). Errors: ErrorCode::revision.
+Result<Revision> parse_revision(std::string_view text, const std::string& path);
+
+// Reads and parses a file; the NNNN prefix of its name becomes Revision::number.
+Result<Revision> load_revision(const std::filesystem::path& path);
+
+// Loads every *.yaml file of a versions folder (sorted by name). A missing folder is an
+// ErrorCode::config error naming it.
+Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder);
+
+// Parses a YAML sequence of ops (the `upgrade:` list syntax) — used by golden tests and
+// tools. `path` and `first_line` place errors.
+Result<std::vector<Op>> parse_ops(std::string_view text, const std::string& path, int first_line = 1);
+
+}  // namespace distil::model::yaml
