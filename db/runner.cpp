@@ -1,1 +1,156 @@
-// Placeholder until its owner fills it in.
+// Applying revisions to a live database.
+#include "db/runner.hpp"
+
+#include "emitters/sql/script.hpp"
+
+namespace distil::db {
+
+using model::Error;
+using model::ErrorCode;
+using model::fail;
+using model::Heads;
+using model::PlanStep;
+using model::Result;
+
+Result<Heads> read_rows(Connection& conn, const std::string& version_table) {
+  DISTIL_TRY(bool exists, conn.table_exists(version_table));
+  Heads heads;
+  if (!exists) return heads;
+  DISTIL_TRY(auto rows, conn.query("SELECT version_num FROM " +
+                                   emitters::quote_identifier(version_table)));
+  for (const auto& row : rows)
+    if (!row.empty() && row[0]) heads.insert(*row[0]);
+  return heads;
+}
+
+Result<Heads> read_heads(Connection& conn, const model::RevisionGraph& graph,
+                         const std::string& version_table) {
+  DISTIL_TRY(Heads heads, read_rows(conn, version_table));
+  for (const auto& h : heads) {
+    if (!graph.find(h)) {
+      return fail(Error{
+          .code = ErrorCode::revision,
+          .message = "the version table \"" + version_table + "\" names revision \"" + h +
+                     "\", which no revision file defines (was a file deleted or renamed?); "
+                     "restore the file, or repair with `stamp --purge REVISION`"});
+    }
+  }
+  return heads;
+}
+
+namespace {
+
+// Runs one revision inside the open transaction. Sets `needs_fk_off` (and fails) when the
+// revision contains a SQLite rebuild but foreign keys are still enforced.
+Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const PlanStep& step,
+                      const Heads& before, bool fk_off, bool& needs_fk_off,
+                      const RunOptions& options) {
+  const auto& ops = emitters::step_ops(step);
+  auto source = conn.schema_source();
+  auto exec = [&](const std::string& sql) -> Result<void> {
+    if (options.verbose && options.log) options.log(sql + ";");
+    return conn.execute(sql);
+  };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto rendered = emitters::render(conn.dialect(), ops[i], source);
+    if (!rendered) return fail(emitters::locate(std::move(rendered.error()), step, i));
+    if (rendered->rebuild && !fk_off) {
+      needs_fk_off = true;
+      return fail(Error{.code = ErrorCode::internal, .message = "restart with foreign keys off"});
+    }
+    for (const auto& sql : rendered->statements) {
+      auto r = exec(sql);
+      if (!r) {
+        Error e = r.error();
+        e.message += "\n  while running: " + sql;
+        return fail(emitters::locate(std::move(e), step, i));
+      }
+    }
+  }
+  Heads after = graph.after_step(before, step);
+  for (const auto& sql : emitters::version_update_sql(before, after, options.version_table)) {
+    auto r = exec(sql);
+    if (!r) return fail(emitters::locate(std::move(r.error()), step, ops.size()));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Planner& plan,
+                const RunOptions& options) {
+  DISTIL_CHECK(conn.lock_migrations(options.lock_timeout_ms));
+  DISTIL_CHECK(conn.execute(emitters::version_table_ddl(options.version_table)));
+  DISTIL_TRY(Heads heads, read_heads(conn, graph, options.version_table));
+  DISTIL_TRY(auto steps, plan(heads));
+  bool sqlite = conn.dialect() == emitters::Dialect::sqlite;
+  int applied = 0;
+  for (const auto& step : steps) {
+    Heads after = graph.after_step(heads, step);
+    if (options.log) options.log(emitters::describe_step(step, heads, after));
+    bool fk_off = false;
+    for (;;) {
+      // PRAGMA foreign_keys is a no-op inside a transaction, so a revision with a SQLite
+      // table rebuild restarts with foreign keys off; each rebuild checks them before COMMIT.
+      if (fk_off) DISTIL_CHECK(conn.execute("PRAGMA foreign_keys=OFF"));
+      DISTIL_CHECK(conn.begin());
+      // Another tool may have moved the version table since we planned: never apply twice.
+      auto now = read_heads(conn, graph, options.version_table);
+      if (!now || *now != heads) {
+        conn.rollback();
+        if (!now) return fail(std::move(now.error()));
+        return fail(Error{.code = ErrorCode::database,
+                          .message = "the version table changed while migrating (another tool "
+                                     "is migrating this database); nothing more was applied"});
+      }
+      bool needs_fk_off = false;
+      auto r = run_step(conn, graph, step, heads, fk_off, needs_fk_off, options);
+      if (!r) {
+        conn.rollback();
+        if (needs_fk_off && sqlite) {
+          fk_off = true;
+          continue;
+        }
+        if (fk_off) (void)conn.execute("PRAGMA foreign_keys=ON");
+        return fail(std::move(r.error()));
+      }
+      auto c = conn.commit();
+      if (fk_off) (void)conn.execute("PRAGMA foreign_keys=ON");
+      if (!c) {
+        conn.rollback();
+        return fail(emitters::locate(std::move(c.error()), step, emitters::step_ops(step).size()));
+      }
+      break;
+    }
+    heads = std::move(after);
+    ++applied;
+  }
+  return applied;
+}
+
+Result<void> stamp(Connection& conn, const Stamper& target, const RunOptions& options) {
+  DISTIL_CHECK(conn.lock_migrations(options.lock_timeout_ms));
+  DISTIL_CHECK(conn.execute(emitters::version_table_ddl(options.version_table)));
+  DISTIL_CHECK(conn.begin());
+  auto rows = read_rows(conn, options.version_table);
+  if (!rows) {
+    conn.rollback();
+    return fail(std::move(rows.error()));
+  }
+  auto next = target(*rows);
+  if (!next) {
+    conn.rollback();
+    return fail(std::move(next.error()));
+  }
+  for (const auto& sql : emitters::version_update_sql(*rows, *next, options.version_table)) {
+    if (options.verbose && options.log) options.log(sql + ";");
+    auto r = conn.execute(sql);
+    if (!r) {
+      conn.rollback();
+      return fail(std::move(r.error()));
+    }
+  }
+  return conn.commit();
+}
+
+}  // namespace distil::db

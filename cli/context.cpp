@@ -1,0 +1,128 @@
+// The shared command context.
+#include "cli/context.hpp"
+
+#include <iostream>
+#include <set>
+
+#include "db/sqlite/connection.hpp"
+#include "model/yaml/revision_io.hpp"
+
+namespace distil::cli {
+
+using model::Error;
+using model::ErrorCode;
+using model::fail;
+using model::Result;
+
+Result<const Config*> Context::config() {
+  if (!config_) {
+    DISTIL_TRY(Config c, load_config(config_files));
+    config_ = std::move(c);
+  }
+  return &*config_;
+}
+
+Result<const model::RevisionGraph*> Context::graph() {
+  if (!graph_) {
+    DISTIL_TRY(const Config* c, config());
+    DISTIL_TRY(auto revisions, model::yaml::load_revisions(c->versions));
+    DISTIL_TRY(auto g, model::RevisionGraph::build(std::move(revisions)));
+    graph_ = std::move(g);
+  }
+  return &*graph_;
+}
+
+Result<DatabaseUrl> Context::url() {
+  DISTIL_TRY(const Config* c, config());
+  if (!database_url.empty())
+    return parse_database_url(database_url, model::Where{.file = "--database-url"});
+  return parse_database_url(c->connection, c->connection_where);
+}
+
+Result<std::unique_ptr<db::Connection>> Context::connect(bool create) {
+  DISTIL_TRY(DatabaseUrl u, url());
+  if (u.driver == Driver::postgresql) {
+    return fail(Error{.code = ErrorCode::unsupported,
+                      .message = "PostgreSQL connections are not implemented yet (issue #4); "
+                                 "use a sqlite:// URL"});
+  }
+  int timeout_ms = lock_timeout_s * 1000;
+  auto conn = create ? db::sqlite::SqliteConnection::open(u.sqlite_path, timeout_ms)
+                     : db::sqlite::SqliteConnection::open_existing(u.sqlite_path);
+  if (!conn) return fail(std::move(conn.error()));
+  return std::unique_ptr<db::Connection>(std::move(*conn));
+}
+
+void Context::log(const std::string& message) {
+  std::cerr << "INFO  [distil] " << message << "\n";
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+bool is_head(const model::RevisionGraph& graph, const model::Revision& rev) {
+  for (const auto* h : graph.heads())
+    if (h == &rev) return true;
+  return false;
+}
+
+int child_count(const model::RevisionGraph& graph, const model::Revision& rev) {
+  int n = 0;
+  for (const auto& r : graph.revisions())
+    for (const auto& d : r.down_revisions) n += d == rev.id;
+  return n;
+}
+
+}  // namespace
+
+std::string format_revision(const model::RevisionGraph& graph, const model::Revision& rev,
+                            const FormatOptions& o, const model::Heads& current) {
+  std::string text;
+  if (o.parents) {
+    text += rev.down_revisions.empty() ? "<base>" : join(rev.down_revisions);
+    if (!rev.depends_on.empty()) text += " (" + join(rev.depends_on) + ")";
+    text += " -> ";
+  }
+  text += rev.id;
+  if (o.branches && !rev.branch_labels.empty()) text += " (" + join(rev.branch_labels) + ")";
+  if (o.head || o.tree) {
+    if (is_head(graph, rev)) text += " (head)";
+    if (current.count(rev.id)) text += " (current)";
+  }
+  if (o.tree) {
+    if (child_count(graph, rev) > 1) text += " (branchpoint)";
+    if (rev.down_revisions.size() > 1) text += " (mergepoint)";
+  }
+  if (o.doc) text += ", " + rev.message;
+  return text;
+}
+
+std::string format_verbose(const model::RevisionGraph& graph, const model::Revision& rev,
+                           const model::Heads& current) {
+  std::string text = "Rev: " + format_revision(graph, rev, {.branches = false}, current) + "\n";
+  if (rev.down_revisions.size() > 1) {
+    text += "Merges: " + join(rev.down_revisions) + "\n";
+  } else {
+    text += "Parent: " + (rev.down_revisions.empty() ? "<base>" : rev.down_revisions[0]) + "\n";
+  }
+  if (!rev.depends_on.empty()) text += "Also depends on: " + join(rev.depends_on) + "\n";
+  std::vector<std::string> children;
+  for (const auto& r : graph.revisions())
+    for (const auto& d : r.down_revisions)
+      if (d == rev.id) children.push_back(r.id);
+  if (children.size() > 1) text += "Branches into: " + join(children) + "\n";
+  if (!rev.branch_labels.empty()) text += "Branch names: " + join(rev.branch_labels) + "\n";
+  text += "Path: " + rev.path + "\n\n";
+  text += "    " + rev.message + "\n\n";
+  text += "    Revision ID: " + rev.id + "\n";
+  text += "    Revises: " + join(rev.down_revisions) + "\n";
+  text += "    Create Date: " + rev.create_date + "\n";
+  return text;
+}
+
+}  // namespace distil::cli

@@ -1,0 +1,42 @@
+// A live database connection, as the runner and the commands see it. One implementation
+// per dialect under db/<dialect>/.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emitters/sql/dialect.hpp"
+#include "model/result.hpp"
+
+namespace distil::db {
+
+using Row = std::vector<std::optional<std::string>>;
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual emitters::Dialect dialect() const = 0;
+  // Runs one statement (or several separated by ';' where the dialect allows).
+  virtual model::Result<void> execute(std::string_view sql) = 0;
+  // Runs a query with text parameters ($1.. / ?), returning every row as text.
+  virtual model::Result<std::vector<Row>> query(std::string_view sql,
+                                                const std::vector<std::string>& params = {}) = 0;
+  // Whether a table exists (in the default schema).
+  virtual model::Result<bool> table_exists(std::string_view table) = 0;
+  // Starts a write transaction that excludes other writers (SQLite BEGIN IMMEDIATE).
+  virtual model::Result<void> begin() = 0;
+  virtual model::Result<void> commit() = 0;
+  virtual void rollback() = 0;
+  // The schema the SQL renderer sees while a migration runs: the live tables.
+  virtual emitters::SchemaSource schema_source() = 0;
+  // Holds the whole-run migration lock, so two operators never both apply a revision.
+  // Waits up to `timeout_ms`, then fails with "database is locked by another migration".
+  virtual model::Result<void> lock_migrations(int timeout_ms) = 0;
+  // A human-readable name of the database for logs ("sqlite:///distil.db").
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace distil::db

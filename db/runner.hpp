@@ -1,0 +1,40 @@
+// The runner: applies plans of revisions to a live database, one transaction per revision
+// together with its version-table update, under a whole-run migration lock.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "db/connection.hpp"
+#include "model/revision_graph.hpp"
+
+namespace distil::db {
+
+struct RunOptions {
+  std::string version_table = "alembic_version";
+  int lock_timeout_ms = 60000;
+  bool verbose = false;                           // log each statement
+  std::function<void(const std::string&)> log;    // INFO lines (stderr)
+};
+
+// The version-table rows, validated against the graph: a row naming a revision no file
+// defines is an error that says how to repair it (stamp). A missing table = no rows.
+model::Result<model::Heads> read_heads(Connection& conn, const model::RevisionGraph& graph,
+                                       const std::string& version_table);
+// The raw rows, unvalidated (for stamp --purge and diagnostics).
+model::Result<model::Heads> read_rows(Connection& conn, const std::string& version_table);
+
+// Plans with `plan` (called under the lock with the current rows) and applies every step.
+// Each revision runs in its own transaction with its version update; a failure rolls that
+// revision back entirely and stops, naming the revision, op and statement. Returns the
+// number of revisions applied.
+using Planner = std::function<model::Result<std::vector<model::PlanStep>>(const model::Heads&)>;
+model::Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Planner& plan,
+                       const RunOptions& options);
+
+// Sets the version table to `target(current rows)` without running any migration.
+using Stamper = std::function<model::Result<model::Heads>(const model::Heads&)>;
+model::Result<void> stamp(Connection& conn, const Stamper& target, const RunOptions& options);
+
+}  // namespace distil::db

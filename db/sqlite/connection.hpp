@@ -1,0 +1,48 @@
+// The SQLite connection: the embedded default dialect.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+
+#include "db/connection.hpp"
+
+namespace distil::db::sqlite {
+
+class SqliteConnection final : public Connection {
+ public:
+  // Opens (creating if needed) the file at `path`, or an in-memory database for ":memory:".
+  // Foreign keys are enforced; `busy_timeout_ms` bounds waits for other writers.
+  static model::Result<std::unique_ptr<SqliteConnection>> open(const std::string& path,
+                                                               int busy_timeout_ms = 60000);
+  // Opens an existing file only (for read-only commands): an error when it does not exist.
+  static model::Result<std::unique_ptr<SqliteConnection>> open_existing(const std::string& path);
+  ~SqliteConnection() override;
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  emitters::Dialect dialect() const override { return emitters::Dialect::sqlite; }
+  model::Result<void> execute(std::string_view sql) override;
+  model::Result<std::vector<Row>> query(std::string_view sql,
+                                        const std::vector<std::string>& params = {}) override;
+  model::Result<bool> table_exists(std::string_view table) override;
+  model::Result<void> begin() override;
+  model::Result<void> commit() override;
+  void rollback() override;
+  emitters::SchemaSource schema_source() override;
+  model::Result<void> lock_migrations(int timeout_ms) override;
+  std::string describe() const override;
+
+  sqlite3* handle() const { return db_; }
+
+ private:
+  SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  model::Error error(std::string_view what) const;
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  int lock_fd_ = -1;
+};
+
+}  // namespace distil::db::sqlite
