@@ -1,1 +1,72 @@
-// Placeholder until its owner fills it in.
+// The schema model's small lookups and the FK action vocabulary shared by YAML, SQL and
+// introspection.
+#include "model/schema.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+namespace distil::model {
+
+std::optional<FkAction> parse_fk_action(std::string_view text) {
+  // Accept the YAML spelling ("set null"), the SQL spelling ("SET NULL", as introspection
+  // reports it) and the enumerator spelling ("set_null").
+  std::string norm;
+  for (char c : text) {
+    norm += c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (norm == "no action") return FkAction::no_action;
+  if (norm == "restrict") return FkAction::restrict;
+  if (norm == "cascade") return FkAction::cascade;
+  if (norm == "set null") return FkAction::set_null;
+  if (norm == "set default") return FkAction::set_default;
+  return std::nullopt;
+}
+
+std::string to_string(FkAction action) {
+  switch (action) {
+    case FkAction::no_action:
+      return "no action";
+    case FkAction::restrict:
+      return "restrict";
+    case FkAction::cascade:
+      return "cascade";
+    case FkAction::set_null:
+      return "set null";
+    case FkAction::set_default:
+      return "set default";
+  }
+  return "no action";
+}
+
+std::string to_sql(FkAction action) {
+  std::string text = to_string(action);
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return text;
+}
+
+const Column* Table::find_column(std::string_view column) const {
+  auto it = std::find_if(columns.begin(), columns.end(),
+                         [&](const Column& c) { return c.name == column; });
+  return it == columns.end() ? nullptr : &*it;
+}
+
+Column* Table::find_column(std::string_view column) {
+  return const_cast<Column*>(std::as_const(*this).find_column(column));
+}
+
+bool Table::is_primary_key(std::string_view column) const {
+  return std::find(primary_key.begin(), primary_key.end(), column) != primary_key.end();
+}
+
+const Table* Schema::find_table(std::string_view table) const {
+  auto it = tables.find(std::string(table));
+  return it == tables.end() ? nullptr : &it->second;
+}
+
+Table* Schema::find_table(std::string_view table) {
+  return const_cast<Table*>(std::as_const(*this).find_table(table));
+}
+
+}  // namespace distil::model
