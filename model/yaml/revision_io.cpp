@@ -1,1 +1,409 @@
-// Placeholder until its owner fills it in.
+// Revision files (DESIGN §5) -> model::Revision: the YAML adapter of the revision format.
+// yaml-cpp stays in this file; its exceptions become Errors carrying the file and line.
+#include "model/yaml/revision_io.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+#include "model/names.hpp"
+#include "model/yaml/table_io.hpp"
+
+namespace distil::model::yaml {
+namespace {
+
+constexpr std::size_t kMaxRevisionIdBytes = 32;  // alembic_version.version_num VARCHAR(32)
+
+using detail::Context;
+using detail::did_you_mean;
+using detail::Entry;
+using detail::Fields;
+using detail::Keys;
+using detail::kind_of;
+using detail::ParseFailure;
+using detail::quote;
+using detail::Reader;
+using detail::read_column;
+using detail::read_foreign_key;
+using detail::read_index_fields;
+using detail::read_unique_fields;
+using detail::ReadColumn;
+
+// create_table's fields: the table body of DESIGN §4 plus its name.
+Table read_table(const Reader& reader, Fields& f) {
+  std::string name = f.text("name");
+  return detail::read_table_body(reader, f, std::move(name));
+}
+
+// ---------------------------------------------------------------------------------------
+// Ops
+
+// Each op and the fields it may have.
+const std::vector<std::pair<std::string_view, Keys>> kOps = {
+    {"create_table",
+     {"name", "columns", "primary_key", "unique", "indexes", "foreign_keys", "checks", "comment",
+      "renamed_from"}},
+    {"drop_table", {"name"}},
+    {"rename_table", {"from", "to"}},
+    {"add_column", {"table", "column"}},
+    {"drop_column", {"table", "column"}},
+    {"alter_column",
+     {"table", "column", "type", "nullable", "default", "comment", "rename_to", "existing"}},
+    {"create_index", {"table", "name", "columns", "unique", "where"}},
+    {"drop_index", {"table", "name"}},
+    {"create_unique", {"table", "name", "columns"}},
+    {"create_foreign_key", {"table", "name", "columns", "references", "on_delete", "on_update"}},
+    {"create_check", {"table", "name", "expression"}},
+    {"drop_constraint", {"table", "name"}},
+    {"sql", {"any", "sqlite", "postgresql"}},
+};
+
+Op read_alter_column(const Reader& reader, Fields& f) {
+  AlterColumn op;
+  op.table = f.text("table");
+  f.set_table(op.table);
+  op.column = f.text("column");
+  f.set_column(op.column);
+  f.check_keys();
+  if (f.find("type") != nullptr) op.change.type = f.text("type");
+  op.change.nullable = f.optional_bool("nullable");
+  op.change.default_sql = f.patch_text("default");
+  op.change.comment = f.patch_text("comment");
+  if (f.find("rename_to") != nullptr) op.change.rename_to = f.text("rename_to");
+  if (op.change == ColumnPatch{}) {
+    f.raise(f.line(),
+            "changes nothing; give at least one of type, nullable, default, comment, "
+            "rename_to");
+  }
+  if (const Entry* existing = f.find("existing");
+      existing != nullptr && !existing->value.IsNull()) {
+    Context context = f.context();
+    context.what += ": existing";
+    Fields e(reader, existing->value, existing->line, std::move(context),
+             {"type", "nullable", "default", "comment"});
+    e.check_keys();
+    if (e.find("type") != nullptr) op.existing.type = e.text("type");
+    op.existing.nullable = e.optional_bool("nullable");
+    op.existing.default_sql = e.patch_text("default");
+    op.existing.comment = e.patch_text("comment");
+  }
+  return op;
+}
+
+Op read_sql(const Reader& reader, const Entry& entry, const Keys& keys) {
+  const Context context{.what = "sql"};
+  RawSql op;
+  if (entry.value.IsScalar()) {
+    if (entry.value.Scalar().empty()) reader.raise(entry.line, "the SQL text is empty", context);
+    op.any = entry.value.Scalar();
+    return op;
+  }
+  Fields f(reader, entry.value, entry.line, context, keys);
+  if (entry.value.IsMap() && entry.value.size() == 0) {
+    f.raise(entry.line, "give the SQL text, or {sqlite: ..., postgresql: ...}");
+  }
+  f.check_keys();
+  for (const Entry& dialect : f.entries()) {
+    std::string text = f.text(dialect.key);
+    if (dialect.key == "any") {
+      op.any = std::move(text);
+    } else {
+      op.by_dialect[dialect.key] = std::move(text);
+    }
+  }
+  return op;
+}
+
+Op read_op(const Reader& reader, const YAML::Node& item, int fallback_line) {
+  const int line = reader.line_of(item, fallback_line);
+  if (!item.IsMap() || item.size() != 1) {
+    std::string found = kind_of(item);
+    if (item.IsMap()) {
+      found = "keys";
+      for (auto it = item.begin(); it != item.end(); ++it) {
+        found += (found == "keys" ? " " : ", ") + it->first.Scalar();
+      }
+      found += " (are the fields indented under the op name?)";
+    }
+    reader.raise(line,
+                 "an op is a one-key mapping such as `- drop_table: {name: t}`; found " + found);
+  }
+  const auto it = item.begin();
+  const std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
+  const Entry entry{.key = name, .value = it->second, .line = reader.line_of(it->first, line)};
+  const auto known =
+      std::find_if(kOps.begin(), kOps.end(), [&](const auto& op) { return op.first == name; });
+  if (known == kOps.end()) {
+    Keys names;
+    for (const auto& op : kOps) names.push_back(op.first);
+    reader.raise(line, "unknown op " + quote(name) + did_you_mean(name, names));
+  }
+  if (name == "sql") return read_sql(reader, entry, known->second);
+
+  Fields f(reader, entry.value, line, Context{.what = name}, known->second);
+  if (name == "create_table") return CreateTable{.table = read_table(reader, f)};
+  if (name == "drop_table") {
+    f.check_keys();
+    DropTable op;
+    op.table.name = f.text("name");
+    return op;
+  }
+  if (name == "rename_table") {
+    f.check_keys();
+    return RenameTable{.from = f.text("from"), .to = f.text("to")};
+  }
+  if (name == "alter_column") return read_alter_column(reader, f);
+
+  // Every other op names its table first.
+  std::string table = f.text("table");
+  f.set_table(table);
+  if (name == "add_column") {
+    f.check_keys();
+    const Entry& column = f.need("column");
+    ReadColumn read = read_column(reader, column.value, column.line, f.context());
+    if (read.primary_key) {
+      f.raise(column.line, "cannot add a primary-key column; create the table with it instead");
+    }
+    return AddColumn{.table = std::move(table), .column = std::move(read.column)};
+  }
+  if (name == "drop_column") {
+    f.check_keys();
+    const Entry& column = f.need("column");
+    if (!column.value.IsScalar()) {
+      f.raise(column.line, "\"column\" is the name of the column to drop, e.g. column: currency");
+    }
+    DropColumn op{.table = std::move(table)};
+    op.column.name = f.text("column");
+    return op;
+  }
+  if (name == "create_index") {
+    f.check_keys();
+    return CreateIndex{.table = table, .index = read_index_fields(reader, f, table)};
+  }
+  if (name == "drop_index") {
+    f.check_keys();
+    DropIndex op{.table = std::move(table)};
+    op.index.name = f.text("name");
+    return op;
+  }
+  if (name == "create_unique") {
+    f.check_keys();
+    return CreateUnique{.table = table, .unique = read_unique_fields(reader, f, table)};
+  }
+  if (name == "create_foreign_key") {
+    f.check_keys();
+    return CreateForeignKey{.table = table, .foreign_key = read_foreign_key(reader, f, table)};
+  }
+  if (name == "create_check") {
+    f.check_keys();
+    Check check{.name = f.text("name"), .expression = f.text("expression")};
+    check.origin = Origin{.file = reader.path(), .line = f.line()};
+    return CreateCheck{.table = std::move(table), .check = std::move(check)};
+  }
+  // drop_constraint
+  f.check_keys();
+  return DropConstraint{.table = std::move(table), .name = f.text("name")};
+}
+
+// Reads an `upgrade:`/`downgrade:` value: null or a list of ops.
+void read_ops(const Reader& reader, const YAML::Node& list, int line, std::string_view key,
+              std::vector<Op>& ops, std::vector<int>& lines) {
+  if (list.IsNull()) return;
+  if (!list.IsSequence()) {
+    reader.raise(line,
+                 quote(key) + " must be a list of ops (or [] for none), found " + kind_of(list));
+  }
+  for (const YAML::Node& item : list) {
+    const int item_line = reader.line_of(item, line);
+    ops.push_back(read_op(reader, item, item_line));
+    lines.push_back(item_line);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The file
+
+// A revision id (or branch label): the scalar text as written, 1-32 characters, no spaces.
+std::string read_id(const Reader& reader, const YAML::Node& node, int line,
+                    std::string_view field) {
+  const std::string noun = field == "branch_labels" ? "branch label" : "revision id";
+  const std::string prefix = std::string(field) + ": ";
+  if (!node.IsScalar())
+    reader.raise(line, prefix + "expected a " + noun + ", found " + kind_of(node));
+  const std::string& id = node.Scalar();
+  if (id.empty()) reader.raise(line, prefix + "a " + noun + " cannot be empty");
+  if (id.size() > kMaxRevisionIdBytes) {
+    reader.raise(line, prefix + noun + " " + quote(id) + " is longer than " +
+                           std::to_string(kMaxRevisionIdBytes) + " characters");
+  }
+  if (std::any_of(id.begin(), id.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
+    reader.raise(line, prefix + noun + " " + quote(id) + " contains whitespace");
+  }
+  return id;
+}
+
+// null / absent: none; an id; or a list of ids. Strings exactly as written (006 stays 006).
+std::vector<std::string> read_ids(const Reader& reader, const Entry* entry) {
+  std::vector<std::string> ids;
+  if (entry == nullptr || entry->value.IsNull()) return ids;
+  if (entry->value.IsMap()) {
+    reader.raise(entry->line,
+                 entry->key + ": expected an id, a list of ids or null, found a mapping");
+  }
+  if (entry->value.IsScalar()) {
+    ids.push_back(read_id(reader, entry->value, entry->line, entry->key));
+    return ids;
+  }
+  for (const YAML::Node& item : entry->value) {
+    std::string id = read_id(reader, item, reader.line_of(item, entry->line), entry->key);
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      reader.raise(entry->line, entry->key + " lists " + quote(id) + " twice");
+    }
+    ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+Revision read_revision(Reader& reader, const YAML::Node& root) {
+  if (root.IsNull()) {
+    reader.raise(1, "the file is empty; a revision needs at least revision: and upgrade:");
+  }
+  Fields f(reader, root, 1, Context{},
+           {"revision", "down_revision", "message", "create_date", "branch_labels", "depends_on",
+            "upgrade", "downgrade"});
+  Revision rev;
+  // The id first, so every later error names the revision.
+  const Entry& id = f.need("revision");
+  rev.id = read_id(reader, id.value, id.line, "revision");
+  rev.line = id.line;
+  reader.revision_id = rev.id;
+  f.check_keys();
+  rev.down_revisions = read_ids(reader, f.find("down_revision"));
+  rev.message = f.optional_text("message").value_or("");
+  rev.create_date = f.optional_text("create_date").value_or("");
+  rev.branch_labels = read_ids(reader, f.find("branch_labels"));
+  rev.depends_on = read_ids(reader, f.find("depends_on"));
+  const Entry* upgrade = f.find("upgrade");
+  if (upgrade == nullptr) {
+    f.check_keys();
+    f.raise(f.line(),
+            "missing required field \"upgrade\" (use upgrade: [] for a revision with no ops)");
+  }
+  read_ops(reader, upgrade->value, upgrade->line, "upgrade", rev.upgrade, rev.upgrade_lines);
+  if (const Entry* downgrade = f.find("downgrade"); downgrade != nullptr) {
+    read_ops(reader, downgrade->value, downgrade->line, "downgrade", rev.downgrade,
+             rev.downgrade_lines);
+  }
+  return rev;
+}
+
+// Loads the single YAML document of `text`; more than one is an error.
+YAML::Node load_document(const Reader& reader, std::string_view text) {
+  std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+  if (documents.empty()) return YAML::Node(YAML::NodeType::Null);
+  if (documents.size() > 1) {
+    reader.raise(
+        reader.line_of(documents[1], 0),
+        "a revision file holds one YAML document, found " + std::to_string(documents.size()));
+  }
+  return documents.front();
+}
+
+// NNNN of "NNNN_slug.yaml"; 0 without a numeric prefix.
+int file_number(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  std::size_t digits = 0;
+  while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits])) != 0)
+    ++digits;
+  if (digits == 0 || (digits < name.size() && name[digits] != '_' && name[digits] != '.')) return 0;
+  int number = 0;
+  const auto [end, ec] = std::from_chars(name.data(), name.data() + digits, number);
+  return ec == std::errc() ? number : 0;
+}
+
+}  // namespace
+
+Result<Revision> parse_revision(std::string_view text, const std::string& path) {
+  Reader reader(path, 1, ErrorCode::revision);
+  try {
+    YAML::Node root = load_document(reader, text);
+    return read_revision(reader, root);
+  } catch (const ParseFailure& failure) {
+    return fail(failure.error);
+  } catch (const YAML::Exception& e) {
+    return fail(reader.yaml_error(e));
+  }
+}
+
+Result<Revision> load_revision(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in) {
+    return fail(Error{.code = ErrorCode::io,
+                      .message = "cannot read revision file",
+                      .where = {.file = path.string()}});
+  }
+  DISTIL_TRY(Revision rev, parse_revision(text.str(), path.string()));
+  rev.path = path.string();
+  rev.number = file_number(path);
+  return rev;
+}
+
+Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec)) {
+    return fail(
+        Error{.code = ErrorCode::config,
+              .message = "versions folder \"" + folder.string() + "\" does not exist" +
+                         (std::filesystem::exists(folder, ec) ? " (it is not a folder)" : "")});
+  }
+  std::vector<std::filesystem::path> files;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::filesystem::path& file = it->path();
+    const std::string name = file.filename().string();
+    // Editors' lock and backup files (".#0003_x.yaml") are not revisions.
+    if (file.extension() == ".yaml" && !name.starts_with('.') && it->is_regular_file(ec)) {
+      files.push_back(file);
+    }
+  }
+  if (ec) {
+    return fail(Error{
+        .code = ErrorCode::io,
+        .message = "cannot list versions folder \"" + folder.string() + "\": " + ec.message()});
+  }
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+    return a.filename().string() < b.filename().string();
+  });
+  std::vector<Revision> revisions;
+  for (const std::filesystem::path& file : files) {
+    DISTIL_TRY(Revision rev, load_revision(file));
+    revisions.push_back(std::move(rev));
+  }
+  return revisions;
+}
+
+Result<std::vector<Op>> parse_ops(std::string_view text, const std::string& path, int first_line) {
+  Reader reader(path, first_line, ErrorCode::revision);
+  try {
+    YAML::Node root = load_document(reader, text);
+    std::vector<Op> ops;
+    std::vector<int> lines;
+    read_ops(reader, root, first_line, "ops", ops, lines);
+    return ops;
+  } catch (const ParseFailure& failure) {
+    return fail(failure.error);
+  } catch (const YAML::Exception& e) {
+    return fail(reader.yaml_error(e));
+  }
+}
+
+}  // namespace distil::model::yaml
