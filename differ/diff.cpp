@@ -1,1 +1,397 @@
-// The differ: (desired, actual) -> ops. TODO(#3).
+// diff(): compares desired with actual table by table and name by name, emitting ops in run
+// order. Each op is applied to a working copy of `actual` as it is emitted, so later groups
+// compare against the schema as it will be (after renames, drops, creations).
+#include "differ/diff.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+namespace distil::differ {
+namespace {
+
+using model::AddColumn;
+using model::AlterColumn;
+using model::Check;
+using model::Column;
+using model::ColumnPatch;
+using model::ColumnState;
+using model::CreateCheck;
+using model::CreateForeignKey;
+using model::CreateIndex;
+using model::CreateTable;
+using model::CreateUnique;
+using model::DropColumn;
+using model::DropConstraint;
+using model::DropIndex;
+using model::DropTable;
+using model::ForeignKey;
+using model::Index;
+using model::Op;
+using model::RenameTable;
+using model::Schema;
+using model::Table;
+using model::Unique;
+
+std::string quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+template <class T>
+const T* find_named(const std::vector<T>& items, std::string_view name) {
+  auto it = std::find_if(items.begin(), items.end(), [&](const T& x) { return x.name == name; });
+  return it == items.end() ? nullptr : &*it;
+}
+
+// Copies sorted by name, so every group is emitted in a stable order.
+template <class T>
+std::vector<T> by_name(std::vector<T> items) {
+  std::sort(items.begin(), items.end(),
+            [](const T& a, const T& b) { return a.name < b.name; });
+  return items;
+}
+
+Table without_hints(Table table) {
+  table.renamed_from.reset();
+  for (Column& column : table.columns) column.renamed_from.reset();
+  return table;
+}
+
+bool same_expression(const std::optional<std::string>& a, const std::optional<std::string>& b) {
+  if (!a || !b) return a.has_value() == b.has_value();
+  return canonical_expression(*a) == canonical_expression(*b);
+}
+
+bool same_index(const Index& a, const Index& b) {
+  return a.columns == b.columns && a.unique == b.unique && same_expression(a.where, b.where);
+}
+
+bool same_unique(const Unique& a, const Unique& b) { return a.columns == b.columns; }
+
+bool same_check(const Check& a, const Check& b) {
+  return canonical_expression(a.expression) == canonical_expression(b.expression);
+}
+
+// Empty ref_columns mean the referenced table's primary key.
+std::vector<std::string> ref_columns(const Schema& schema, const ForeignKey& fk) {
+  if (!fk.ref_columns.empty()) return fk.ref_columns;
+  const Table* ref = schema.find_table(fk.ref_table);
+  return ref ? ref->primary_key : std::vector<std::string>{};
+}
+
+class Differ {
+ public:
+  Differ(const Schema& desired, const Schema& actual, const DiffOptions& options)
+      : desired_(desired), current_(actual), compare_comments_(options.dialect == "postgresql") {}
+
+  DiffResult run() && {
+    rename_tables();
+    rename_columns();
+    const std::vector<std::string> drop_order = plan_table_drops();
+    drop_indexes_and_constraints();
+    drop_columns();
+    create_tables();
+    add_columns();
+    alter_columns();
+    create_indexes_and_constraints();
+    for (const std::string& name : drop_order) emit(DropTable{*current_.find_table(name)});
+    warn_inexpressible();
+    for (auto it = result_.upgrade.rbegin(); it != result_.upgrade.rend(); ++it) {
+      auto reversed = model::reverse(*it);
+      if (reversed) {
+        result_.downgrade.push_back(std::move(*reversed));
+      } else {
+        result_.warnings.push_back("downgrade: " + model::format_error(reversed.error()));
+      }
+    }
+    return std::move(result_);
+  }
+
+ private:
+  // Applies the op to the working schema and records it. A failure here means the desired
+  // schema is inconsistent (or a differ bug); it is reported, never hidden.
+  void emit(Op op) {
+    if (auto applied = model::apply(current_, op); !applied) {
+      result_.warnings.push_back("cannot run " + model::op_name(op) + ": " +
+                                 model::format_error(applied.error()));
+    }
+    result_.upgrade.push_back(std::move(op));
+  }
+
+  static ColumnState state_of(const Column& column) {
+    return ColumnState{
+        .type = column.type, .nullable = column.nullable, .default_sql = column.default_sql};
+  }
+
+  // Tables that exist on both sides (after renames), by name.
+  std::vector<std::string> common_tables() const {
+    std::vector<std::string> names;
+    for (const auto& [name, table] : desired_.tables) {
+      if (current_.find_table(name)) names.push_back(name);
+    }
+    return names;
+  }
+
+  void rename_tables() {
+    for (const auto& [name, table] : desired_.tables) {
+      if (!table.renamed_from || *table.renamed_from == name) continue;
+      const std::string& from = *table.renamed_from;
+      // Old name gone: the rename already ran (or never will); either way nothing to do.
+      if (!current_.find_table(from) || current_.find_table(name) || desired_.find_table(from)) {
+        continue;
+      }
+      emit(RenameTable{.from = from, .to = name});
+    }
+  }
+
+  void rename_columns() {
+    for (const std::string& name : common_tables()) {
+      const Table& want = desired_.tables.at(name);
+      for (const Column& column : by_name(want.columns)) {
+        if (!column.renamed_from || *column.renamed_from == column.name) continue;
+        const std::string& from = *column.renamed_from;
+        const Table& have = *current_.find_table(name);
+        const Column* old = have.find_column(from);
+        if (!old || have.find_column(column.name) || want.find_column(from)) continue;
+        emit(AlterColumn{.table = name,
+                         .column = from,
+                         .change = {.rename_to = column.name},
+                         .existing = state_of(*old)});
+      }
+    }
+  }
+
+  // The order to drop tables that exist only in actual: a table once no other dropped table
+  // references it. In a cycle the foreign keys into the first table by name are dropped
+  // first (with the other constraints that go). Returns the table order.
+  std::vector<std::string> plan_table_drops() {
+    std::set<std::string> remaining;
+    std::map<std::string, std::vector<ForeignKey>> fks;
+    for (const auto& [name, table] : current_.tables) {
+      if (!desired_.find_table(name)) {
+        remaining.insert(name);
+        fks[name] = by_name(table.foreign_keys);
+      }
+    }
+    auto referenced = [&](const std::string& target) {
+      for (const std::string& other : remaining) {
+        if (other == target) continue;
+        for (const ForeignKey& fk : fks[other]) {
+          if (fk.ref_table == target) return true;
+        }
+      }
+      return false;
+    };
+    std::vector<std::string> order;
+    while (!remaining.empty()) {
+      auto pick = std::find_if(remaining.begin(), remaining.end(),
+                               [&](const std::string& name) { return !referenced(name); });
+      if (pick == remaining.end()) {
+        pick = remaining.begin();
+        for (const std::string& other : remaining) {
+          if (other == *pick) continue;
+          std::erase_if(fks[other], [&](const ForeignKey& fk) {
+            if (fk.ref_table != *pick) return false;
+            cycle_fk_drops_.emplace_back(other, fk);
+            return true;
+          });
+        }
+      }
+      order.push_back(*pick);
+      remaining.erase(pick);
+    }
+    std::sort(cycle_fk_drops_.begin(), cycle_fk_drops_.end(),
+              [](const auto& a, const auto& b) {
+                return std::tie(a.first, a.second.name) < std::tie(b.first, b.second.name);
+              });
+    return order;
+  }
+
+  // Foreign keys first (one may depend on a unique or index that goes), then checks,
+  // uniques, indexes. A changed definition goes here and comes back in the create group.
+  void drop_indexes_and_constraints() {
+    const std::vector<std::string> tables = common_tables();
+    for (const std::string& name : tables) {
+      const Table& want = desired_.tables.at(name);
+      const Table have = *current_.find_table(name);
+      for (const ForeignKey& fk : by_name(have.foreign_keys)) {
+        const ForeignKey* w = find_named(want.foreign_keys, fk.name);
+        if (!w || !same_foreign_key(*w, fk)) {
+          emit(DropConstraint{.table = name, .name = fk.name, .foreign_key = fk});
+        }
+      }
+    }
+    for (const auto& [table, fk] : cycle_fk_drops_) {
+      emit(DropConstraint{.table = table, .name = fk.name, .foreign_key = fk});
+    }
+    for (const std::string& name : tables) {
+      const Table& want = desired_.tables.at(name);
+      const Table have = *current_.find_table(name);
+      for (const Check& check : by_name(have.checks)) {
+        const Check* w = find_named(want.checks, check.name);
+        if (!w || !same_check(*w, check)) {
+          emit(DropConstraint{.table = name, .name = check.name, .check = check});
+        }
+      }
+      for (const Unique& unique : by_name(have.unique)) {
+        const Unique* w = find_named(want.unique, unique.name);
+        if (!w || !same_unique(*w, unique)) {
+          emit(DropConstraint{.table = name, .name = unique.name, .unique = unique});
+        }
+      }
+      for (const Index& index : by_name(have.indexes)) {
+        const Index* w = find_named(want.indexes, index.name);
+        if (!w || !same_index(*w, index)) emit(DropIndex{.table = name, .index = index});
+      }
+    }
+  }
+
+  bool same_foreign_key(const ForeignKey& want, const ForeignKey& have) const {
+    return want.columns == have.columns && want.ref_table == have.ref_table &&
+           want.on_delete == have.on_delete && want.on_update == have.on_update &&
+           ref_columns(desired_, want) == ref_columns(current_, have);
+  }
+
+  void drop_columns() {
+    for (const std::string& name : common_tables()) {
+      const Table& want = desired_.tables.at(name);
+      const Table have = *current_.find_table(name);
+      for (const Column& column : by_name(have.columns)) {
+        if (!want.find_column(column.name)) emit(DropColumn{.table = name, .column = column});
+      }
+    }
+  }
+
+  // Whether `fk` of `table` can be created now: its table and columns exist.
+  bool resolvable(const Table& table, const ForeignKey& fk) const {
+    const Table* ref = fk.ref_table == table.name ? &table : current_.find_table(fk.ref_table);
+    if (!ref) return false;
+    return std::all_of(fk.ref_columns.begin(), fk.ref_columns.end(),
+                       [&](const std::string& c) { return ref->find_column(c) != nullptr; });
+  }
+
+  // New tables, each after the tables it references. When none is ready (a cycle, or a
+  // reference to a column added later), the first by name is created without the foreign
+  // keys that cannot exist yet; create_indexes_and_constraints() adds them.
+  void create_tables() {
+    std::vector<std::string> pending;
+    for (const auto& [name, table] : desired_.tables) {
+      if (!current_.find_table(name)) pending.push_back(name);
+    }
+    while (!pending.empty()) {
+      auto ready = std::find_if(pending.begin(), pending.end(), [&](const std::string& name) {
+        const Table& table = desired_.tables.at(name);
+        return std::all_of(table.foreign_keys.begin(), table.foreign_keys.end(),
+                           [&](const ForeignKey& fk) { return resolvable(table, fk); });
+      });
+      if (ready == pending.end()) ready = pending.begin();
+      Table table = without_hints(desired_.tables.at(*ready));
+      std::erase_if(table.foreign_keys,
+                    [&](const ForeignKey& fk) { return !resolvable(table, fk); });
+      pending.erase(ready);
+      emit(CreateTable{std::move(table)});
+    }
+  }
+
+  void add_columns() {
+    for (const auto& [name, want] : desired_.tables) {
+      const Table* have = current_.find_table(name);
+      if (!have) continue;
+      for (Column column : want.columns) {  // model order: add_column appends
+        if (have->find_column(column.name)) continue;
+        column.renamed_from.reset();
+        if (!column.nullable && !column.default_sql && !column.autoincrement) {
+          result_.warnings.push_back(
+              "table " + quoted(name) + ", column " + quoted(column.name) +
+              ": adding a NOT NULL column without a default fails on a table with rows; give "
+              "it a default, or add it nullable, fill it, then make it NOT NULL");
+        }
+        emit(AddColumn{.table = name, .column = std::move(column)});
+        have = current_.find_table(name);
+      }
+    }
+  }
+
+  void alter_columns() {
+    for (const std::string& name : common_tables()) {
+      const Table& want = desired_.tables.at(name);
+      for (const Column& column : by_name(want.columns)) {
+        const Column* have = current_.find_table(name)->find_column(column.name);
+        if (!have) continue;
+        ColumnPatch change;
+        if (canonical_type(have->type) != canonical_type(column.type)) change.type = column.type;
+        if (have->nullable != column.nullable) change.nullable = column.nullable;
+        if (!same_expression(have->default_sql, column.default_sql)) {
+          change.default_sql = column.default_sql;
+        }
+        if (compare_comments_ && have->comment != column.comment) change.comment = column.comment;
+        if (have->autoincrement != column.autoincrement) {
+          result_.warnings.push_back("table " + quoted(name) + ", column " + quoted(column.name) +
+                                     ": autoincrement differs; no op can change it");
+        }
+        if (change == ColumnPatch{}) continue;
+        ColumnState existing = state_of(*have);
+        if (change.comment) existing.comment = have->comment;
+        emit(AlterColumn{
+            .table = name, .column = column.name, .change = change, .existing = existing});
+      }
+    }
+  }
+
+  // Uniques, indexes and checks first, foreign keys last (one may need a new unique).
+  void create_indexes_and_constraints() {
+    for (const auto& [name, want] : desired_.tables) {
+      for (const Unique& unique : by_name(want.unique)) {
+        if (!find_named(current_.find_table(name)->unique, unique.name)) {
+          emit(CreateUnique{.table = name, .unique = unique});
+        }
+      }
+      for (const Index& index : by_name(want.indexes)) {
+        if (!find_named(current_.find_table(name)->indexes, index.name)) {
+          emit(CreateIndex{.table = name, .index = index});
+        }
+      }
+      for (const Check& check : by_name(want.checks)) {
+        if (!find_named(current_.find_table(name)->checks, check.name)) {
+          emit(CreateCheck{.table = name, .check = check});
+        }
+      }
+    }
+    for (const auto& [name, want] : desired_.tables) {
+      for (const ForeignKey& fk : by_name(want.foreign_keys)) {
+        if (!find_named(current_.find_table(name)->foreign_keys, fk.name)) {
+          emit(CreateForeignKey{.table = name, .foreign_key = fk});
+        }
+      }
+    }
+  }
+
+  void warn_inexpressible() {
+    for (const std::string& name : common_tables()) {
+      const Table& want = desired_.tables.at(name);
+      const Table& have = *current_.find_table(name);
+      if (want.primary_key != have.primary_key) {
+        result_.warnings.push_back("table " + quoted(name) +
+                                   ": the primary key differs; no op can change it");
+      }
+      if (compare_comments_ && want.comment != have.comment) {
+        result_.warnings.push_back("table " + quoted(name) +
+                                   ": the table comment differs; no op can change it");
+      }
+    }
+  }
+
+  const Schema& desired_;
+  Schema current_;  // `actual` with every emitted op applied
+  bool compare_comments_;
+  std::vector<std::pair<std::string, ForeignKey>> cycle_fk_drops_;
+  DiffResult result_;
+};
+
+}  // namespace
+
+DiffResult diff(const Schema& desired, const Schema& actual, const DiffOptions& options) {
+  return Differ(desired, actual, options).run();
+}
+
+}  // namespace distil::differ
