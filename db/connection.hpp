@@ -10,6 +10,7 @@
 
 #include "emitters/sql/dialect.hpp"
 #include "model/result.hpp"
+#include "model/schema.hpp"
 
 namespace distil::db {
 
@@ -32,6 +33,9 @@ class Connection {
   virtual void rollback() = 0;
   // The schema the SQL renderer sees while a migration runs: the live tables.
   virtual emitters::SchemaSource schema_source() = 0;
+  // Every user table of the database (not the version table, not internals), in the
+  // canonical model form.
+  virtual model::Result<model::Schema> introspect(std::string_view version_table) = 0;
   // Holds the whole-run migration lock, so two operators never both apply a revision.
   // Waits up to `timeout_ms`, then fails with "database is locked by another migration".
   virtual model::Result<void> lock_migrations(int timeout_ms) = 0;

@@ -19,5 +19,7 @@ void add_revision(CLI::App& app, Context& ctx);
 void add_merge(CLI::App& app, Context& ctx);
 void add_stamp(CLI::App& app, Context& ctx);
 void add_check_migration(CLI::App& app, Context& ctx);
+void add_check(CLI::App& app, Context& ctx);
+void add_inspect(CLI::App& app, Context& ctx);
 
 }  // namespace distil::cli

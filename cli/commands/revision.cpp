@@ -6,6 +6,7 @@
 #include <random>
 
 #include "cli/commands/commands.hpp"
+#include "cli/schema_diff.hpp"
 #include "emitters/revision/writer.hpp"
 #include "model/yaml/revision_io.hpp"
 
@@ -21,6 +22,7 @@ namespace {
 struct RevisionOptions {
   std::string message;
   bool autogenerate = false;
+  bool allow_empty = false;
   std::string rev_id;
   std::string head;
   std::vector<std::string> branch_labels;
@@ -95,11 +97,19 @@ Result<void> run_revision(const RevisionOptions& o, Context& ctx) {
   if (o.message.empty()) return fail(usage("revision needs a message: -m \"description\""));
   DISTIL_TRY(const Config* config, ctx.config());
   DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
-  if (o.autogenerate)
-    return fail(Error{.code = ErrorCode::unsupported,
-                      .message = "--autogenerate is not implemented yet (issue #3); create a blank "
-                                 "revision and write its ops by hand"});
   model::Revision rev;
+  if (o.autogenerate) {
+    DISTIL_TRY(auto conn, ctx.connect(true));
+    DISTIL_CHECK(require_up_to_date(ctx, *conn));
+    DISTIL_TRY(differ::DiffResult diff, diff_database(ctx, *conn));
+    print_warnings(diff.warnings);
+    if (diff.empty() && !o.allow_empty) {
+      Context::log("No changes detected; no revision file written (--allow-empty writes one).");
+      return {};
+    }
+    rev.upgrade = std::move(diff.upgrade);
+    rev.downgrade = std::move(diff.downgrade);
+  }
   rev.id = o.rev_id.empty() ? random_id() : o.rev_id;
   DISTIL_CHECK(check_rev_id(rev.id, *graph));
   auto heads = graph->heads();
@@ -161,6 +171,7 @@ void add_revision(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("revision", "Create a new revision file");
   cmd->add_option("-m,--message", o->message, "Message string to use with the revision");
   cmd->add_flag("--autogenerate", o->autogenerate, "Populate the revision with the differ's ops");
+  cmd->add_flag("--allow-empty", o->allow_empty, "With --autogenerate: write a file even with no changes");
   cmd->add_option("--rev-id", o->rev_id, "A revision id to use instead of a generated one");
   cmd->add_option("--head", o->head, "The head revision (or base) to build the new revision on");
   cmd->add_option("--branch-label", o->branch_labels, "A branch label for the new revision");

@@ -146,6 +146,10 @@ emitters::SchemaSource SqliteConnection::schema_source() {
   return source;
 }
 
+Result<model::Schema> SqliteConnection::introspect(std::string_view version_table) {
+  return sqlite::introspect(db_, version_table);
+}
+
 Result<void> SqliteConnection::lock_migrations(int timeout_ms) {
   if (path_ == ":memory:" || path_.empty() || lock_fd_ >= 0) return {};
   // flock() locks are separate from SQLite's POSIX record locks on the same file, so this

@@ -31,6 +31,7 @@ class SqliteConnection final : public Connection {
   model::Result<void> commit() override;
   void rollback() override;
   emitters::SchemaSource schema_source() override;
+  model::Result<model::Schema> introspect(std::string_view version_table) override;
   model::Result<void> lock_migrations(int timeout_ms) override;
   std::string describe() const override;
 

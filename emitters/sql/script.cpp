@@ -54,16 +54,6 @@ std::vector<std::string> version_update_sql(const Heads& before, const Heads& af
   return out;
 }
 
-namespace {
-
-std::string join_heads(const Heads& heads) {
-  std::string out;
-  for (const auto& h : heads) out += (out.empty() ? "" : ", ") + h;
-  return out;
-}
-
-}  // namespace
-
 std::string describe_step(const PlanStep& step, const Heads& before, const Heads& after) {
   const auto& rev = *step.revision;
   std::string parents;

@@ -1,0 +1,44 @@
+// Models versus database.
+#include "cli/schema_diff.hpp"
+
+#include <iostream>
+
+#include "db/runner.hpp"
+#include "model/yaml/model_io.hpp"
+
+namespace distil::cli {
+
+using model::Error;
+using model::ErrorCode;
+using model::fail;
+using model::Result;
+
+Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn) {
+  DISTIL_TRY(const Config* config, ctx.config());
+  DISTIL_TRY(model::Schema desired, model::yaml::load_models(config->models));
+  DISTIL_TRY(model::Schema actual, conn.introspect(config->version_table));
+  return differ::diff(desired, actual, {.dialect = emitters::to_string(conn.dialect())});
+}
+
+Result<void> require_up_to_date(Context& ctx, db::Connection& conn) {
+  DISTIL_TRY(const Config* config, ctx.config());
+  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+  DISTIL_TRY(model::Heads current, db::read_heads(conn, *graph, config->version_table));
+  model::Heads heads;
+  for (const auto* h : graph->heads()) heads.insert(h->id);
+  if (current == heads) return {};
+  std::string list;
+  for (const auto& h : heads) list += (list.empty() ? "" : ", ") + h;
+  std::string now;
+  for (const auto& h : current) now += (now.empty() ? "" : ", ") + h;
+  return fail(Error{.code = ErrorCode::database,
+                    .message = "database is not up to date (it is at " +
+                               (now.empty() ? std::string("<base>") : now) + ", head is " + list +
+                               "); run `upgrade head` first"});
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::cerr << "WARNING [distil] " << w << "\n";
+}
+
+}  // namespace distil::cli
