@@ -9,6 +9,8 @@
 #include <tuple>
 #include <utility>
 
+#include "model/sql_expr.hpp"
+
 namespace distil::differ {
 namespace {
 
@@ -57,19 +59,61 @@ Table without_hints(Table table) {
   return table;
 }
 
-bool same_expression(const std::optional<std::string>& a, const std::optional<std::string>& b) {
+// How a dialect spells things for comparison. On PostgreSQL libpg_query parses and
+// deparses (model/sql_expr.hpp), so 'nz' == 'nz'::character varying and int4[] ==
+// integer[]; text it cannot parse falls back to the textual canonical form.
+struct Spelling {
+  bool postgresql = false;
+
+  std::string type(std::string_view type) const {
+    if (postgresql) {
+      // canonical_type maps the portable "double" to "double precision"; "binary" is bytea
+      // (DESIGN §4), as the PostgreSQL emitter renders them.
+      std::string portable = canonical_type(type);
+      if (portable == "binary") portable = "bytea";
+      if (auto normal = model::sql::normalize_type(portable)) return *normal;
+    }
+    return canonical_type(type);
+  }
+  std::string expression(std::string_view sql) const {
+    if (postgresql) {
+      if (auto normal = model::sql::normalize_expression(sql)) return *normal;
+    }
+    return canonical_expression(sql);
+  }
+};
+
+bool same_expression(const std::optional<std::string>& a, const std::optional<std::string>& b,
+                     const Spelling& spelling) {
   if (!a || !b) return a.has_value() == b.has_value();
-  return canonical_expression(*a) == canonical_expression(*b);
+  return *a == *b || spelling.expression(*a) == spelling.expression(*b);
 }
 
-bool same_index(const Index& a, const Index& b) {
-  return a.columns == b.columns && a.unique == b.unique && same_expression(a.where, b.where);
+// Index entries are column names or, for expression indexes, SQL expressions; a plain name
+// compares as written (a quoted "Email" is not email), an expression by its spelling.
+bool same_index_entries(const std::vector<std::string>& a, const std::vector<std::string>& b,
+                        const Spelling& spelling) {
+  if (a == b) return true;
+  if (!spelling.postgresql || a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    const bool expression =
+        a[i].find('(') != std::string::npos || b[i].find('(') != std::string::npos;
+    if (!expression || spelling.expression(a[i]) != spelling.expression(b[i])) return false;
+  }
+  return true;
+}
+
+bool same_index(const Index& a, const Index& b, const Spelling& spelling) {
+  return same_index_entries(a.columns, b.columns, spelling) && a.unique == b.unique &&
+         same_expression(a.where, b.where, spelling);
 }
 
 bool same_unique(const Unique& a, const Unique& b) { return a.columns == b.columns; }
 
-bool same_check(const Check& a, const Check& b) {
-  return canonical_expression(a.expression) == canonical_expression(b.expression);
+bool same_check(const Check& a, const Check& b, const Spelling& spelling) {
+  return a.expression == b.expression ||
+         spelling.expression(a.expression) == spelling.expression(b.expression);
 }
 
 // Empty ref_columns mean the referenced table's primary key.
@@ -82,7 +126,8 @@ std::vector<std::string> ref_columns(const Schema& schema, const ForeignKey& fk)
 class Differ {
  public:
   Differ(const Schema& desired, const Schema& actual, const DiffOptions& options)
-      : desired_(desired), current_(actual), compare_comments_(options.dialect == "postgresql") {}
+      : desired_(desired), current_(actual), compare_comments_(options.dialect == "postgresql"),
+        spelling_{.postgresql = options.dialect == "postgresql"} {}
 
   DiffResult run() && {
     rename_tables();
@@ -229,7 +274,7 @@ class Differ {
       const Table have = *current_.find_table(name);
       for (const Check& check : by_name(have.checks)) {
         const Check* w = find_named(want.checks, check.name);
-        if (!w || !same_check(*w, check)) {
+        if (!w || !same_check(*w, check, spelling_)) {
           emit(DropConstraint{.table = name, .name = check.name, .check = check});
         }
       }
@@ -241,7 +286,7 @@ class Differ {
       }
       for (const Index& index : by_name(have.indexes)) {
         const Index* w = find_named(want.indexes, index.name);
-        if (!w || !same_index(*w, index)) emit(DropIndex{.table = name, .index = index});
+        if (!w || !same_index(*w, index, spelling_)) emit(DropIndex{.table = name, .index = index});
       }
     }
   }
@@ -319,9 +364,12 @@ class Differ {
         const Column* have = current_.find_table(name)->find_column(column.name);
         if (!have) continue;
         ColumnPatch change;
-        if (canonical_type(have->type) != canonical_type(column.type)) change.type = column.type;
+        if (have->type != column.type &&
+            spelling_.type(have->type) != spelling_.type(column.type)) {
+          change.type = column.type;
+        }
         if (have->nullable != column.nullable) change.nullable = column.nullable;
-        if (!same_expression(have->default_sql, column.default_sql)) {
+        if (!same_expression(have->default_sql, column.default_sql, spelling_)) {
           change.default_sql = column.default_sql;
         }
         if (compare_comments_ && have->comment != column.comment) change.comment = column.comment;
@@ -384,6 +432,7 @@ class Differ {
   const Schema& desired_;
   Schema current_;  // `actual` with every emitted op applied
   bool compare_comments_;
+  Spelling spelling_;
   std::vector<std::pair<std::string, ForeignKey>> cycle_fk_drops_;
   DiffResult result_;
 };

@@ -498,3 +498,92 @@ TEST_CASE("a 200-table schema is created in foreign-key order and dropped in rev
   CHECK(same.downgrade.empty());
   CHECK(same.warnings.empty());
 }
+
+// ---- postgresql: libpg_query compares parse trees (model/sql_expr.hpp) -----------------
+
+namespace {
+const DiffOptions kPostgres{.dialect = "postgresql"};
+}  // namespace
+
+TEST_CASE("postgresql: defaults PostgreSQL stores with casts or spelled differently are no change") {
+  const Schema actual = schema({tbl("t", {
+                                            col("region", "character varying(2)", true,
+                                                "'nz'::character varying"),
+                                            col("created", "timestamp without time zone", true,
+                                                "now()"),
+                                            col("active", "boolean", true, "'f'::boolean"),
+                                            col("n", "int4", true, "'-1'::integer"),
+                                            col("tags", "_int4"),
+                                            col("at", "timestamp with time zone"),
+                                        })});
+  const Schema desired = schema({tbl("t", {
+                                             col("region", "varchar(2)", true, "'nz'"),
+                                             col("created", "timestamp", true, "NOW( )"),
+                                             col("active", "bool", true, "false"),
+                                             col("n", "integer", true, "-1"),
+                                             col("tags", "integer[]"),
+                                             col("at", "timestamptz"),
+                                         })});
+  DiffResult r = diff_checked(desired, actual, Compare::semantic, kPostgres);
+  CHECK(r.upgrade.empty());
+  CHECK(r.warnings.empty());
+}
+
+TEST_CASE("postgresql: a real default change still alters the column") {
+  const Schema actual =
+      schema({tbl("t", {col("region", "varchar(2)", true, "'nz'::character varying")})});
+  const Schema desired = schema({tbl("t", {col("region", "varchar(2)", true, "'au'")})});
+  DiffResult r = diff_checked(desired, actual, Compare::exact, kPostgres);
+  REQUIRE(names(r.upgrade) == Names{"alter_column t"});
+  const auto& alter = std::get<AlterColumn>(r.upgrade[0]);
+  CHECK(alter.change == ColumnPatch{.default_sql = std::optional<std::string>("'au'")});
+}
+
+TEST_CASE("postgresql: a check compares by parse tree, so parentheses and casts are no change") {
+  Table actual = tbl("t", {col("ratio", "numeric(5,2)")});
+  actual.checks = {{.name = "ck_t_1", .expression = "(ratio >= (0)::numeric)"}};
+  Table desired = tbl("t", {col("ratio", "numeric(5,2)")});
+  desired.checks = {{.name = "ck_t_1", .expression = "ratio >= 0"}};
+  CHECK(diff_checked(schema({desired}), schema({actual}), Compare::semantic, kPostgres).empty());
+  desired.checks[0].expression = "ratio > 0";
+  CHECK(names(diff_checked(schema({desired}), schema({actual}), Compare::exact, kPostgres)
+                  .upgrade) == Names{"drop_constraint t", "create_check t"});
+}
+
+TEST_CASE("postgresql: index predicates and index expressions compare by parse tree") {
+  Table actual = tbl("t", {col("email", "text"), col("total", "integer")});
+  actual.indexes = {
+      {.name = "ix_t_email", .columns = {"lower((email)::text)"}, .where = "(total > 0)"}};
+  Table desired = tbl("t", {col("email", "text"), col("total", "integer")});
+  desired.indexes = {{.name = "ix_t_email", .columns = {"lower(email::text)"}, .where = "total>0"}};
+  CHECK(diff_checked(schema({desired}), schema({actual}), Compare::semantic, kPostgres).empty());
+  desired.indexes[0].where = "total > 1";
+  CHECK(names(diff_checked(schema({desired}), schema({actual}), Compare::exact, kPostgres)
+                  .upgrade) == Names{"drop_index t", "create_index t"});
+}
+
+TEST_CASE("postgresql: a real type change still alters the column; portable types map") {
+  const Schema actual = schema({tbl("t", {col("a", "int4"), col("b", "double precision"),
+                                          col("c", "bytea")})});
+  const Schema same = schema({tbl("t", {col("a", "integer"), col("b", "double"),
+                                        col("c", "binary")})});
+  CHECK(diff_checked(same, actual, Compare::semantic, kPostgres).empty());
+  const Schema desired = schema({tbl("t", {col("a", "bigint"), col("b", "double precision"),
+                                           col("c", "bytea")})});
+  DiffResult r = diff_checked(desired, actual, Compare::exact, kPostgres);
+  REQUIRE(names(r.upgrade) == Names{"alter_column t"});
+  CHECK(std::get<AlterColumn>(r.upgrade[0]).change.type == std::optional<std::string>("bigint"));
+}
+
+TEST_CASE("postgresql: an expression libpg_query cannot parse falls back to the textual form") {
+  const Schema actual = schema({tbl("t", {col("a", "integer", true, "(0")})});
+  const Schema desired = schema({tbl("t", {col("a", "integer", true, "( 0")})});
+  CHECK(diff_checked(desired, actual, Compare::semantic, kPostgres).empty());
+}
+
+TEST_CASE("sqlite: casts still count as a difference there (behaviour unchanged)") {
+  const Schema actual =
+      schema({tbl("t", {col("a", "varchar(2)", true, "'nz'::character varying")})});
+  const Schema desired = schema({tbl("t", {col("a", "varchar(2)", true, "'nz'")})});
+  CHECK(names(diff_checked(desired, actual).upgrade) == Names{"alter_column t"});
+}
