@@ -1,6 +1,7 @@
 // Whole-revision SQL: version-table statements and the offline script.
 #include "emitters/sql/script.hpp"
 
+#include "emitters/sql/postgres/render.hpp"
 #include "emitters/sql/sqlite/render.hpp"
 
 namespace distil::emitters {
@@ -17,10 +18,9 @@ Result<RenderedOp> render(Dialect dialect, const model::Op& op, const SchemaSour
     case Dialect::sqlite:
       return sqlite::render(op, source);
     case Dialect::postgresql:
-      break;
+      return postgres::render(op, source);
   }
-  return fail(Error{.code = ErrorCode::unsupported,
-                    .message = "PostgreSQL SQL rendering is not implemented yet (issue #4)"});
+  return fail(Error{.code = ErrorCode::internal, .message = "unknown SQL dialect"});
 }
 
 const std::vector<model::Op>& step_ops(const PlanStep& step) {
