@@ -4,7 +4,9 @@
 #include <iostream>
 #include <set>
 
+#include "db/postgres/connection.hpp"
 #include "db/sqlite/connection.hpp"
+#include "model/sql_expr.hpp"
 #include "model/yaml/revision_io.hpp"
 
 namespace distil::cli {
@@ -26,6 +28,13 @@ Result<const model::RevisionGraph*> Context::graph() {
   if (!graph_) {
     DISTIL_TRY(const Config* c, config());
     DISTIL_TRY(auto revisions, model::yaml::load_revisions(c->versions));
+    // Raw SQL for PostgreSQL is parsed now, so a syntax error stops every command before
+    // anything runs, naming the revision, op and position. A dialect-independent `sql:` is
+    // PostgreSQL's too when the database is PostgreSQL.
+    auto u = url();
+    bool postgresql = u && u->driver == Driver::postgresql;
+    for (const auto& rev : revisions)
+      DISTIL_CHECK(model::sql::validate_revision_sql(rev, postgresql));
     DISTIL_TRY(auto g, model::RevisionGraph::build(std::move(revisions)));
     graph_ = std::move(g);
   }
@@ -42,9 +51,10 @@ Result<DatabaseUrl> Context::url() {
 Result<std::unique_ptr<db::Connection>> Context::connect(bool create) {
   DISTIL_TRY(DatabaseUrl u, url());
   if (u.driver == Driver::postgresql) {
-    return fail(Error{.code = ErrorCode::unsupported,
-                      .message = "PostgreSQL connections are not implemented yet (issue #4); "
-                                 "use a sqlite:// URL"});
+    DISTIL_TRY(const Config* c, config());
+    auto conn = db::postgres::PgConnection::open(u.conninfo, c->schema);
+    if (!conn) return fail(std::move(conn.error()));
+    return std::unique_ptr<db::Connection>(std::move(*conn));
   }
   int timeout_ms = lock_timeout_s * 1000;
   auto conn = create ? db::sqlite::SqliteConnection::open(u.sqlite_path, timeout_ms)

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   cli::add_stamp(app, ctx);
   cli::add_check_migration(app, ctx);
   cli::add_check(app, ctx);
+  cli::add_inspect(app, ctx);
   try {
     auto args = normalise_args(argc, argv);
     std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
