@@ -40,6 +40,42 @@ Result<Heads> read_heads(Connection& conn, const model::RevisionGraph& graph,
 
 namespace {
 
+// Runs the ops of a `transaction: false` revision one by one outside a transaction, then
+// its version update in a transaction of its own. A failure part-way leaves the ops before
+// it applied (nothing can undo them): the error says so.
+Result<void> run_outside_transaction(Connection& conn, const model::RevisionGraph& graph,
+                                     const PlanStep& step, const Heads& before,
+                                     const RunOptions& options) {
+  const auto& ops = emitters::step_ops(step);
+  auto source = conn.schema_source();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto rendered = emitters::render(conn.dialect(), ops[i], source);
+    if (!rendered) return fail(emitters::locate(std::move(rendered.error()), step, i));
+    for (const auto& sql : rendered->statements) {
+      if (options.verbose && options.log) options.log(sql + ";");
+      auto r = conn.execute(sql);
+      if (!r) {
+        Error e = r.error();
+        e.message += "\n  while running (outside a transaction): " + sql;
+        if (i > 0)
+          e.message += "\n  the " + std::to_string(i) +
+                       " op(s) before it stay applied; the version table was not changed";
+        return fail(emitters::locate(std::move(e), step, i));
+      }
+    }
+  }
+  DISTIL_CHECK(conn.begin());
+  Heads after = graph.after_step(before, step);
+  for (const auto& sql : emitters::version_update_sql(before, after, options.version_table)) {
+    auto r = conn.execute(sql);
+    if (!r) {
+      conn.rollback();
+      return fail(emitters::locate(std::move(r.error()), step, ops.size()));
+    }
+  }
+  return conn.commit();
+}
+
 // Runs one revision inside the open transaction. Sets `needs_fk_off` (and fails) when the
 // revision contains a SQLite rebuild but foreign keys are still enforced.
 Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const PlanStep& step,
@@ -88,6 +124,18 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
   for (const auto& step : steps) {
     Heads after = graph.after_step(heads, step);
     if (options.log) options.log(emitters::describe_step(step, heads, after));
+    if (!step.revision->transactional) {
+      auto now = read_heads(conn, graph, options.version_table);
+      if (!now) return fail(std::move(now.error()));
+      if (*now != heads)
+        return fail(Error{.code = ErrorCode::database,
+                          .message = "the version table changed while migrating (another tool "
+                                     "is migrating this database); nothing more was applied"});
+      DISTIL_CHECK(run_outside_transaction(conn, graph, step, heads, options));
+      heads = std::move(after);
+      ++applied;
+      continue;
+    }
     bool fk_off = false;
     for (;;) {
       // PRAGMA foreign_keys is a no-op inside a transaction, so a revision with a SQLite

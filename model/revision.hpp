@@ -15,6 +15,10 @@ struct Revision {
   std::string create_date;                  // as written, ISO 8601
   std::vector<std::string> branch_labels;
   std::vector<std::string> depends_on;
+  // `transaction: false`: the ops run outside a transaction (for statements PostgreSQL
+  // refuses inside one, such as CREATE INDEX CONCURRENTLY); the version update follows in
+  // its own transaction.
+  bool transactional = true;
   std::vector<Op> upgrade, downgrade;
   std::vector<int> upgrade_lines, downgrade_lines;  // source line of each op (0 if unknown)
   std::string path;                         // the file it was read from ("" if built in memory)

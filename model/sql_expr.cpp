@@ -526,6 +526,34 @@ Result<void> validate_sql(std::string_view sql) {
   return {};
 }
 
+std::optional<std::string> outside_transaction_reason(std::string_view sql) {
+  PgQueryParseResult result = pg_query_parse(std::string(sql).c_str());
+  std::optional<std::string> reason;
+  if (!result.error && result.parse_tree) {
+    // The JSON parse tree names each statement's node; these are the statements PostgreSQL
+    // refuses inside a transaction block.
+    std::string_view tree = result.parse_tree;
+    auto has = [&](std::string_view needle) { return tree.find(needle) != std::string_view::npos; };
+    if (has("\"IndexStmt\"") && has("\"concurrent\":true")) {
+      reason = "CREATE/DROP INDEX CONCURRENTLY";
+    } else if (has("\"ReindexStmt\"") && has("\"concurrently\"")) {
+      reason = "REINDEX CONCURRENTLY";
+    } else if (has("\"DropStmt\"") && has("\"concurrent\":true")) {
+      reason = "DROP INDEX CONCURRENTLY";
+    } else if (has("\"AlterEnumStmt\"")) {
+      reason = "ALTER TYPE ... ADD VALUE";
+    } else if (has("\"VacuumStmt\"")) {
+      reason = "VACUUM";
+    } else if (has("\"CreatedbStmt\"") || has("\"DropdbStmt\"")) {
+      reason = "CREATE/DROP DATABASE";
+    } else if (has("\"AlterSystemStmt\"")) {
+      reason = "ALTER SYSTEM";
+    }
+  }
+  pg_query_free_parse_result(result);
+  return reason;
+}
+
 Result<void> validate_revision_sql(const Revision& revision, bool include_any) {
   auto check = [&](const std::vector<Op>& ops, const std::vector<int>& lines,
                    std::string_view direction) -> Result<void> {
@@ -543,6 +571,18 @@ Result<void> validate_revision_sql(const Revision& revision, bool include_any) {
         return fail(Error{.code = ErrorCode::revision,
                           .message = std::string(direction) + " op " + std::to_string(i + 1) +
                                      ": " + valid.error().message,
+                          .where = {.file = revision.path,
+                                    .line = i < lines.size() ? lines[i] : 0,
+                                    .revision = revision.id}});
+      }
+      if (!revision.transactional) continue;
+      if (auto reason = outside_transaction_reason(*text)) {
+        return fail(Error{.code = ErrorCode::revision,
+                          .message = std::string(direction) + " op " + std::to_string(i + 1) +
+                                     ": " + *reason +
+                                     " cannot run inside a transaction; add `transaction: false` "
+                                     "to this revision (its ops then run outside a transaction, "
+                                     "so keep it to this one op)",
                           .where = {.file = revision.path,
                                     .line = i < lines.size() ? lines[i] : 0,
                                     .revision = revision.id}});

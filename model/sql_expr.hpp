@@ -2,6 +2,7 @@
 // only place that sees libpg_query. Canonicalise here so the differ compares with ==.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,13 @@ Result<void> validate_sql(std::string_view sql);
 // when `include_any` (the database is PostgreSQL), else its dialect-independent one. The error (ErrorCode::revision) names the revision, its file,
 // the op's line and "upgrade op N: <syntax error> at line L, position P" (N counts from 1;
 // L and P are within the op's SQL).
+// Why a PostgreSQL statement cannot run inside a transaction block ("CREATE/DROP INDEX
+// CONCURRENTLY", "ALTER TYPE ... ADD VALUE", "VACUUM", ...), or nullopt when it can (or
+// does not parse).
+std::optional<std::string> outside_transaction_reason(std::string_view sql);
+
+// A revision whose raw SQL needs to run outside a transaction must say so with
+// `transaction: false`; otherwise validation fails naming the op.
 Result<void> validate_revision_sql(const Revision& revision, bool include_any = true);
 
 }  // namespace distil::model::sql

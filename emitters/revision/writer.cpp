@@ -265,6 +265,7 @@ std::string write_revision(const Revision& revision) {
   if (!revision.branch_labels.empty())
     out += "branch_labels: " + id_list(revision.branch_labels) + "\n";
   if (!revision.depends_on.empty()) out += "depends_on: " + id_list(revision.depends_on) + "\n";
+  if (!revision.transactional) out += "transaction: false\n";
   out += revision.upgrade.empty() ? "upgrade: []\n" : "upgrade:\n" + write_ops(revision.upgrade, 2);
   out += revision.downgrade.empty() ? "downgrade: []\n"
                                     : "downgrade:\n" + write_ops(revision.downgrade, 2);

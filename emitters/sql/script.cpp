@@ -127,6 +127,12 @@ Result<std::string> offline_script(Dialect dialect, const model::RevisionGraph& 
       sim.advance(ops[i]);
     }
     out += "\n-- " + describe_step(step, heads, next) + "\n";
+    if (!step.revision->transactional) {
+      // `transaction: false`: the ops run on their own, the version update after them.
+      out += "-- transaction: false (these statements cannot run inside a transaction)\n";
+      for (const auto& s : body) emit(s);
+      body.clear();
+    }
     if (rebuild) emit("PRAGMA foreign_keys=OFF");
     emit("BEGIN");
     for (const auto& s : body) emit(s);

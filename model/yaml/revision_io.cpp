@@ -277,7 +277,7 @@ Revision read_revision(Reader& reader, const YAML::Node& root) {
   }
   Fields f(reader, root, 1, Context{},
            {"revision", "down_revision", "message", "create_date", "branch_labels", "depends_on",
-            "upgrade", "downgrade"});
+            "transaction", "upgrade", "downgrade"});
   Revision rev;
   // The id first, so every later error names the revision.
   const Entry& id = f.need("revision");
@@ -290,6 +290,7 @@ Revision read_revision(Reader& reader, const YAML::Node& root) {
   rev.create_date = f.optional_text("create_date").value_or("");
   rev.branch_labels = read_ids(reader, f.find("branch_labels"));
   rev.depends_on = read_ids(reader, f.find("depends_on"));
+  rev.transactional = f.optional_bool("transaction").value_or(true);
   const Entry* upgrade = f.find("upgrade");
   if (upgrade == nullptr) {
     f.check_keys();

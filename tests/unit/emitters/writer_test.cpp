@@ -464,3 +464,17 @@ TEST_CASE("next_number is one more than the highest NNNN of the folder's .yaml f
   dir.touch("12345_big.yaml");
   CHECK(next_number(dir.path) == "12346");
 }
+
+TEST_CASE("a transaction: false revision is written with that key and reads back") {
+  Revision rev{.id = "0123456789ab", .message = "concurrent index",
+               .upgrade = {RawSql{.by_dialect = {{"postgresql", "CREATE INDEX CONCURRENTLY ix ON t (a)"}}}},
+               .number = 4};
+  rev.transactional = false;
+  const std::string text = write_revision(rev);
+  CHECK(text.find("\ntransaction: false\n") != std::string::npos);
+  auto back = parse_revision(text, "0004_concurrent_index.yaml");
+  REQUIRE(back);
+  CHECK_FALSE(back->transactional);
+  rev.transactional = true;
+  CHECK(write_revision(rev).find("transaction:") == std::string::npos);
+}

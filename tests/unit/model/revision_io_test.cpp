@@ -510,3 +510,18 @@ TEST_CASE(
   CHECK(missing.error().code == ErrorCode::config);
   CHECK(missing.error().message.find((dir.path / "nope").string()) != std::string::npos);
 }
+
+TEST_CASE("transaction: false is read and defaults to true") {
+  auto plain = parse_revision("revision: \"a1\"\nupgrade: []\n", "v/0001.yaml");
+  REQUIRE(plain);
+  CHECK(plain->transactional);
+  auto outside = parse_revision(
+      "revision: \"a2\"\ntransaction: false\nupgrade:\n  - sql: \"CREATE INDEX CONCURRENTLY ix ON "
+      "t (a)\"\n",
+      "v/0002.yaml");
+  REQUIRE(outside);
+  CHECK_FALSE(outside->transactional);
+  auto bad = parse_revision("revision: \"a3\"\ntransaction: maybe\nupgrade: []\n", "v/0003.yaml");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().where.line == 2);
+}

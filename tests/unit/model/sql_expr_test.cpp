@@ -185,3 +185,29 @@ TEST_CASE("validate_revision_sql checks the postgresql entry, not the sqlite one
   CHECK(error.error().message.starts_with("downgrade op 1: "));
   CHECK(error.error().where.line == 12);
 }
+
+TEST_CASE("statements PostgreSQL refuses inside a transaction are recognised") {
+  CHECK(sql::outside_transaction_reason("CREATE INDEX CONCURRENTLY ix ON t (a)") ==
+        "CREATE/DROP INDEX CONCURRENTLY");
+  CHECK(sql::outside_transaction_reason("DROP INDEX CONCURRENTLY ix") ==
+        "DROP INDEX CONCURRENTLY");
+  CHECK(sql::outside_transaction_reason("ALTER TYPE mood ADD VALUE 'meh'") ==
+        "ALTER TYPE ... ADD VALUE");
+  CHECK(sql::outside_transaction_reason("VACUUM t") == "VACUUM");
+  CHECK_FALSE(sql::outside_transaction_reason("CREATE INDEX ix ON t (a)"));
+  CHECK_FALSE(sql::outside_transaction_reason("UPDATE t SET concurrent = true"));
+  CHECK_FALSE(sql::outside_transaction_reason("not sql at all ((("));
+}
+
+TEST_CASE("a revision with CREATE INDEX CONCURRENTLY must say transaction: false") {
+  Revision rev = revision_with({RawSql{.any = "CREATE INDEX CONCURRENTLY ix ON t (a)"}}, {6});
+  auto error = sql::validate_revision_sql(rev);
+  REQUIRE_FALSE(error);
+  CHECK(error.error().where.line == 6);
+  CHECK(error.error().message.find("add `transaction: false`") != std::string::npos);
+  rev.transactional = false;
+  CHECK(sql::validate_revision_sql(rev));
+  // On SQLite a dialect-independent op is not PostgreSQL's business.
+  rev.transactional = true;
+  CHECK(sql::validate_revision_sql(rev, /*include_any=*/false));
+}
