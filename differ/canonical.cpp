@@ -31,9 +31,19 @@ size_t skip_quoted(std::string_view text, size_t begin) {
   return i;
 }
 
+// True for [A-Za-z_][A-Za-z0-9_$]*: a name that needs no quotes to be read back.
+bool is_plain_identifier(std::string_view name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_'))
+    return false;
+  for (char ch : name)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '$')) return false;
+  return true;
+}
+
 // Lower case and single spaces outside quotes, none next to punctuation or operators.
-// Text inside '...' and "..." is kept verbatim.
-std::string normalize(std::string_view text) {
+// Text inside '...' is kept verbatim, and so is "..." unless `unquote_identifiers` and it
+// holds a plain identifier (then it is that identifier, in lower case).
+std::string normalize(std::string_view text, bool unquote_identifiers) {
   std::string out;
   bool space = false;
   auto put_space = [&](char next) {
@@ -55,7 +65,15 @@ std::string normalize(std::string_view text) {
     } else if (c == '\'' || c == '"') {
       put_space(c);
       const size_t end = skip_quoted(text, i);
-      out.append(text.substr(i, end - i));
+      std::string_view quoted = text.substr(i, end - i);
+      // A quoted plain identifier ("ident") is the identifier: SQLite writes renamed
+      // columns quoted into checks and index predicates, and its identifiers ignore case.
+      if (unquote_identifiers && c == '"' && quoted.size() >= 2 && quoted.back() == '"' &&
+          is_plain_identifier(quoted.substr(1, quoted.size() - 2))) {
+        for (char q : quoted.substr(1, quoted.size() - 2)) out += lower(q);
+      } else {
+        out.append(quoted);
+      }
       i = end;
     } else {
       put_space(c);
@@ -93,7 +111,7 @@ std::string_view trim(std::string_view text) {
 }  // namespace
 
 std::string canonical_expression(std::string_view sql) {
-  std::string text = normalize(trim(sql));
+  std::string text = normalize(trim(sql), /*unquote_identifiers=*/true);
   // "(0)" and "((0))" are "0"; "(a) + (b)" keeps its parentheses.
   while (text.size() >= 2 && text.front() == '(' && matching_paren(text, 0) == text.size() - 1) {
     text = std::string(trim(std::string_view(text).substr(1, text.size() - 2)));
@@ -102,7 +120,8 @@ std::string canonical_expression(std::string_view sql) {
 }
 
 std::string canonical_type(std::string_view type) {
-  std::string text = normalize(trim(type));
+  // A quoted type name ("MyEnum") is a case-sensitive name: keep its quotes.
+  std::string text = normalize(trim(type), /*unquote_identifiers=*/false);
   std::string suffix;  // array dimensions: "int4[]" -> "integer[]"
   while (text.size() >= 2 && text.ends_with("[]")) {
     suffix += "[]";

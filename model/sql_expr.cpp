@@ -260,13 +260,79 @@ void rewrite_in_list(PgQuery__AExpr& expr) {
       op == "=" ? PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY : PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL;
 }
 
+// A deep copy of `node` (packed and unpacked, so protobuf-c owns it like the rest).
+PgQuery__Node* copy_node(const PgQuery__Node& node) {
+  std::string buffer(pg_query__node__get_packed_size(&node), '\0');
+  pg_query__node__pack(&node, reinterpret_cast<uint8_t*>(buffer.data()));
+  PgQuery__Node* copy = pg_query__node__unpack(nullptr, buffer.size(),
+                                               reinterpret_cast<const uint8_t*>(buffer.data()));
+  if (!copy) std::abort();
+  return copy;
+}
+
+// A new "left <op> right" node; takes ownership of both operands.
+PgQuery__Node* new_operator(std::string_view op, PgQuery__Node* left, PgQuery__Node* right) {
+  auto* name = new_message(pg_query__node__init);
+  name->string = new_message(pg_query__string__init);
+  name->string->sval = new_c_string(op);
+  name->node_case = PG_QUERY__NODE__NODE_STRING;
+  auto* expr = new_message(pg_query__a__expr__init);
+  expr->kind = PG_QUERY__A__EXPR__KIND__AEXPR_OP;
+  expr->n_name = 1;
+  expr->name = static_cast<PgQuery__Node**>(std::malloc(sizeof(PgQuery__Node*)));  // NOLINT
+  if (!expr->name) std::abort();
+  expr->name[0] = name;
+  expr->lexpr = left;
+  expr->rexpr = right;
+  expr->location = -1;
+  auto* node = new_message(pg_query__node__init);
+  node->a_expr = expr;
+  node->node_case = PG_QUERY__NODE__NODE_A_EXPR;
+  return node;
+}
+
+// PostgreSQL stores "x BETWEEN a AND b" as "x >= a AND x <= b", and "x NOT BETWEEN a AND
+// b" as "x < a OR x > b": rewrite the BETWEEN forms to those.
+void rewrite_between(PgQuery__Node& node) {
+  PgQuery__AExpr& expr = *node.a_expr;
+  const bool between = expr.kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN;
+  if ((!between && expr.kind != PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN) || !expr.lexpr ||
+      !expr.rexpr || expr.rexpr->node_case != PG_QUERY__NODE__NODE_LIST ||
+      expr.rexpr->list->n_items != 2) {
+    return;
+  }
+  PgQuery__List* bounds = expr.rexpr->list;
+  PgQuery__Node* low = new_operator(between ? ">=" : "<", copy_node(*expr.lexpr),
+                                    copy_node(*bounds->items[0]));
+  PgQuery__Node* high = new_operator(between ? "<=" : ">", copy_node(*expr.lexpr),
+                                     copy_node(*bounds->items[1]));
+  auto* combined = new_message(pg_query__bool_expr__init);
+  combined->boolop = between ? PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR : PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR;
+  combined->n_args = 2;
+  combined->args = static_cast<PgQuery__Node**>(std::malloc(2 * sizeof(PgQuery__Node*)));  // NOLINT
+  if (!combined->args) std::abort();
+  combined->args[0] = low;
+  combined->args[1] = high;
+  combined->location = -1;
+  free_message(node.a_expr);
+  node.bool_expr = combined;
+  node.node_case = PG_QUERY__NODE__NODE_BOOL_EXPR;
+}
+
 // Rewrites one node whose children are already rewritten: a cast of a literal to a type is
 // the literal ('nz'::character varying -> 'nz', '-1'::integer -> -1, 'f'::boolean -> false,
 // ARRAY['a'::varchar]::text[] -> ARRAY['a']), since PostgreSQL adds these casts itself
 // when it stores a default or a check; and an IN list is the array form PostgreSQL stores.
 void rewrite(PgQuery__Node& node) {
   if (node.node_case == PG_QUERY__NODE__NODE_A_EXPR) {
-    rewrite_in_list(*node.a_expr);
+    PgQuery__AExpr& expr = *node.a_expr;
+    // "a LIKE b" is stored as the operator "a ~~ b" (NOT LIKE !~~, ILIKE ~~*, ...).
+    if (expr.kind == PG_QUERY__A__EXPR__KIND__AEXPR_LIKE ||
+        expr.kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE) {
+      expr.kind = PG_QUERY__A__EXPR__KIND__AEXPR_OP;
+    }
+    rewrite_in_list(expr);
+    rewrite_between(node);
     return;
   }
   if (node.node_case != PG_QUERY__NODE__NODE_TYPE_CAST || !node.type_cast->arg ||
@@ -278,6 +344,13 @@ void rewrite(PgQuery__Node& node) {
   const std::string base = type_base_name(type);
   const bool array = type.n_array_bounds > 0;
   if (arg.node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+    unwrap_cast(node);
+    return;
+  }
+  // PostgreSQL casts a varchar/char column to text to compare it ("(country)::text <>
+  // 'au'::text"); the column alone means the same.
+  if (arg.node_case == PG_QUERY__NODE__NODE_COLUMN_REF && !array &&
+      (base == "text" || base == "varchar" || base == "bpchar")) {
     unwrap_cast(node);
     return;
   }

@@ -587,3 +587,10 @@ TEST_CASE("sqlite: casts still count as a difference there (behaviour unchanged)
   const Schema desired = schema({tbl("t", {col("a", "varchar(2)", true, "'nz'")})});
   CHECK(names(diff_checked(desired, actual).upgrade) == Names{"alter_column t"});
 }
+
+TEST_CASE("a quoted plain identifier compares as the identifier (SQLite quotes renamed columns)") {
+  CHECK(canonical_expression("length(\"ident\") <= 20") == canonical_expression("length(ident) <= 20"));
+  CHECK(canonical_expression("\"end\" > start") == canonical_expression("end > \"start\""));
+  CHECK(canonical_expression("\"Mixed Case\" > 0") != canonical_expression("mixed case > 0"));
+  CHECK(canonical_expression("x = 'Ident'") != canonical_expression("x = 'ident'"));
+}

@@ -211,3 +211,30 @@ TEST_CASE("a revision with CREATE INDEX CONCURRENTLY must say transaction: false
   rev.transactional = true;
   CHECK(sql::validate_revision_sql(rev, /*include_any=*/false));
 }
+
+TEST_CASE("expressions PostgreSQL rewrites when it stores them normalise alike") {
+  const std::vector<std::pair<std::string, std::string>> pairs{
+      {"country <> 'au'", "((country)::text <> 'au'::text)"},
+      {"country IN ('nz', 'au')",
+       "((country)::text = ANY ((ARRAY['nz'::character varying, 'au'::character varying])::text[]))"},
+      {"ratio BETWEEN 0 AND 100", "((ratio >= (0)::numeric) AND (ratio <= (100)::numeric))"},
+      {"ratio NOT BETWEEN 0 AND 100", "((ratio < (0)::numeric) OR (ratio > (100)::numeric))"},
+      {"code LIKE 'x%'", "((code)::text ~~ 'x%'::text)"},
+      {"code NOT ILIKE 'x%'", "((code)::text !~~* 'x%'::text)"},
+  };
+  for (const auto& [model, stored] : pairs) {
+    auto a = sql::normalize_expression(model);
+    auto b = sql::normalize_expression(stored);
+    REQUIRE_MESSAGE(a, model);
+    REQUIRE_MESSAGE(b, stored);
+    CHECK_MESSAGE(*a == *b, model << " => " << *a << " but " << stored << " => " << *b);
+    auto again = sql::normalize_expression(*a);
+    REQUIRE(again);
+    CHECK(*again == *a);
+  }
+  // Real differences survive.
+  CHECK(*sql::normalize_expression("ratio BETWEEN 0 AND 100") !=
+        *sql::normalize_expression("ratio BETWEEN 0 AND 99"));
+  CHECK(*sql::normalize_expression("code LIKE 'x%'") != *sql::normalize_expression("code LIKE 'y%'"));
+  CHECK(*sql::normalize_expression("(flag)::integer = 1") != *sql::normalize_expression("flag = 1"));
+}
