@@ -389,3 +389,22 @@ TEST_CASE("stamp --sql and downgrade --sql print scripts without touching a data
   CHECK(p.run("downgrade aaaa11110001 --sql").status == 2);
   CHECK_FALSE(std::filesystem::exists(p.db_path()));
 }
+
+TEST_CASE("a PostgreSQL syntax error in a revision stops every command before anything runs") {
+  Project p("pg-syntax");
+  linear(p);
+  p.add_revision("0004_raw.yaml",
+                 rev("dddd44440004", "\"cccc33330003\"",
+                     create("t4") +
+                         "  - sql: {sqlite: \"SELECT 1\", postgresql: \"SELEC 1 FROM t4\"}\n",
+                     drop("t4")));
+  RunResult check = p.run("check_migration");
+  CHECK(check.status == 1);
+  CHECK(contains(check.err, "0004_raw.yaml:"));
+  CHECK(contains(check.err, "revision dddd44440004"));
+  CHECK(contains(check.err, "upgrade op 2"));
+  CHECK(contains(check.err, "position"));
+  RunResult up = p.run("upgrade head");
+  CHECK(up.status == 1);
+  CHECK_FALSE(std::filesystem::exists(p.db_path()));
+}
