@@ -41,4 +41,18 @@ std::string quote_identifier(std::string_view name);
 // Quotes a string literal: 'it''s'.
 std::string quote_literal(std::string_view text);
 
+// Text helpers both SQL renderers share.
+
+// The names, each quote_identifier'ed, joined by ", ": "a", "b".
+std::string join_quoted(const std::vector<std::string>& names);
+// `text` without leading and trailing whitespace (std::isspace).
+std::string trim(std::string_view text);
+// `sql` without surrounding whitespace and trailing semicolons.
+std::string trim_statement(std::string_view sql);
+// True when `s` is one parenthesized group, quotes skipped: "(a + b)" but not "(a) + (b)".
+bool is_parenthesized(std::string_view s);
+// The current definitions of `names` that the source knows; unknown ones (and "") are left
+// out so that model::apply() reports them in its own words. Empty when source.table is unset.
+model::Schema known_tables(const SchemaSource& source, const std::vector<std::string>& names);
+
 }  // namespace distil::emitters

@@ -28,6 +28,7 @@
 #include "model/revision.hpp"
 #include "model/yaml/model_io.hpp"
 #include "model/yaml/revision_io.hpp"
+#include "tests/support/case_file.hpp"
 
 namespace fs = std::filesystem;
 namespace model = distil::model;
@@ -38,82 +39,12 @@ namespace {
 
 const fs::path kCaseDir = fs::path(DISTIL_SOURCE_DIR) / "tests" / "golden" / "autogen";
 
-struct Section {
-  std::string name, body;
-};
-
-struct CaseFile {
-  fs::path path;
-  std::string header;
-  std::vector<Section> sections;
-
-  const Section* find(std::string_view name) const {
-    auto it = std::find_if(sections.begin(), sections.end(),
-                           [&](const Section& s) { return s.name == name; });
-    return it == sections.end() ? nullptr : &*it;
-  }
-  void set(const std::string& name, const std::string& body) {
-    for (Section& s : sections) {
-      if (s.name == name) {
-        s.body = body;
-        return;
-      }
-    }
-    sections.push_back({name, body});
-  }
-  // The value of a `# key: value` header line ("" if absent).
-  std::string header_value(const std::string& key) const {
-    const std::string prefix = "# " + key + ":";
-    size_t at = header.find(prefix);
-    if (at == std::string::npos) return {};
-    size_t begin = at + prefix.size();
-    while (begin < header.size() && header[begin] == ' ') ++begin;
-    return header.substr(begin, header.find('\n', begin) - begin);
-  }
-};
-
-std::optional<std::string> section_name(const std::string& line) {
-  if (line.size() > 6 && line.starts_with("-- ") && line.ends_with(" --")) {
-    return line.substr(3, line.size() - 6);
-  }
-  return std::nullopt;
-}
-
-CaseFile read_case(const fs::path& path) {
-  CaseFile file{.path = path};
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (auto name = section_name(line)) {
-      file.sections.push_back({*name, ""});
-    } else if (file.sections.empty()) {
-      file.header += line + "\n";
-    } else {
-      file.sections.back().body += line + "\n";
-    }
-  }
-  return file;
-}
-
-void write_case(const CaseFile& file) {
-  std::ofstream out(file.path, std::ios::trunc);
-  out << file.header;
-  for (const Section& s : file.sections) out << "-- " << s.name << " --\n" << s.body;
-}
-
-std::vector<fs::path> case_paths() {
-  std::vector<fs::path> paths;
-  for (const auto& entry : fs::directory_iterator(kCaseDir)) {
-    if (entry.path().extension() == ".case") paths.push_back(entry.path());
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
-bool update_golden() {
-  const char* env = std::getenv("DISTIL_UPDATE_GOLDEN");
-  return env && std::string(env) == "1";
-}
+using distil::testing::case_paths;
+using distil::testing::CaseFile;
+using distil::testing::read_case;
+using distil::testing::Section;
+using distil::testing::update_golden;
+using distil::testing::write_case;
 
 // The schema without the differ's rename hints (they are not part of the schema).
 model::Schema without_hints(model::Schema schema) {
@@ -178,7 +109,7 @@ std::string apply_all(model::Schema& schema, const std::vector<model::Op>& ops) 
 }  // namespace
 
 TEST_CASE("every autogenerate golden case writes exactly its expected revision file") {
-  const auto paths = case_paths();
+  const auto paths = case_paths(kCaseDir);
   REQUIRE_MESSAGE(!paths.empty(), "no case files in " << kCaseDir);
   for (const fs::path& path : paths) {
     INFO("case file: ", path.string());

@@ -25,6 +25,7 @@
 #include "emitters/sql/script.hpp"
 #include "model/op.hpp"
 #include "model/yaml/revision_io.hpp"
+#include "tests/support/case_file.hpp"
 
 namespace fs = std::filesystem;
 namespace model = distil::model;
@@ -34,77 +35,12 @@ namespace {
 
 const fs::path kCaseDir = fs::path(DISTIL_SOURCE_DIR) / "tests" / "golden" / "postgresql";
 
-// ---------------------------------------------------------------------------------------
-// Case files (the same txtar-like format as tests/golden/sqlite)
-
-struct Section {
-  std::string name, body;
-  int line = 0;  // line of the body's first line in the file
-};
-
-struct CaseFile {
-  fs::path path;
-  std::string header;
-  std::vector<Section> sections;
-
-  const Section* find(std::string_view name) const {
-    auto it = std::find_if(sections.begin(), sections.end(),
-                           [&](const Section& s) { return s.name == name; });
-    return it == sections.end() ? nullptr : &*it;
-  }
-  void set(const std::string& name, const std::string& body) {
-    for (Section& s : sections) {
-      if (s.name == name) {
-        s.body = body;
-        return;
-      }
-    }
-    sections.push_back({name, body, 0});
-  }
-  void erase(std::string_view name) {
-    std::erase_if(sections, [&](const Section& s) { return s.name == name; });
-  }
-};
-
-std::optional<std::string> section_name(const std::string& line) {
-  if (line.size() > 6 && line.starts_with("-- ") && line.ends_with(" --")) {
-    return line.substr(3, line.size() - 6);
-  }
-  return std::nullopt;
-}
-
-CaseFile read_case(const fs::path& path) {
-  CaseFile file{.path = path};
-  std::ifstream in(path);
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (auto name = section_name(line)) {
-      file.sections.push_back({*name, "", number + 1});
-    } else if (file.sections.empty()) {
-      file.header += line + "\n";
-    } else {
-      file.sections.back().body += line + "\n";
-    }
-  }
-  return file;
-}
-
-void write_case(const CaseFile& file) {
-  std::ofstream out(file.path, std::ios::trunc);
-  out << file.header;
-  for (const Section& s : file.sections) out << "-- " << s.name << " --\n" << s.body;
-}
-
-std::vector<fs::path> case_paths() {
-  std::vector<fs::path> paths;
-  for (const auto& entry : fs::directory_iterator(kCaseDir)) {
-    if (entry.path().extension() == ".case") paths.push_back(entry.path());
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
+using distil::testing::case_paths;
+using distil::testing::CaseFile;
+using distil::testing::read_case;
+using distil::testing::Section;
+using distil::testing::update_golden;
+using distil::testing::write_case;
 
 std::string trim(std::string_view text) {
   size_t b = 0, e = text.size();
@@ -204,11 +140,6 @@ Outcome run_case(const CaseFile& file) {
   return out;
 }
 
-bool update_golden() {
-  const char* env = std::getenv("DISTIL_UPDATE_GOLDEN");
-  return env && std::string(env) == "1";
-}
-
 // ---------------------------------------------------------------------------------------
 // libpg_query
 
@@ -242,7 +173,7 @@ Parsed parse(const std::string& sql) {
 // ---------------------------------------------------------------------------------------
 
 TEST_CASE("every PostgreSQL golden case renders exactly its expected SQL or error") {
-  const auto paths = case_paths();
+  const auto paths = case_paths(kCaseDir);
   REQUIRE_MESSAGE(!paths.empty(), "no case files in " << kCaseDir);
   for (const fs::path& path : paths) {
     INFO("case file: ", path.string());
@@ -282,7 +213,7 @@ TEST_CASE("every PostgreSQL golden case renders exactly its expected SQL or erro
 
 TEST_CASE("every statement of every PostgreSQL golden case reparses with libpg_query") {
   int parsed = 0;
-  for (const fs::path& path : case_paths()) {
+  for (const fs::path& path : case_paths(kCaseDir)) {
     INFO("case file: ", path.string());
     const Outcome outcome = run_case(read_case(path));
     if (!outcome.setup_error.empty()) continue;  // reported by the test above

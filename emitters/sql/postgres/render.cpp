@@ -14,22 +14,6 @@ namespace {
 
 using model::Result;
 
-std::string join_quoted(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& name : names) {
-    if (!out.empty()) out += ", ";
-    out += quote_identifier(name);
-  }
-  return out;
-}
-
-std::string trim(std::string_view text) {
-  size_t begin = 0, end = text.size();
-  while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
-  while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
-  return std::string(text.substr(begin, end - begin));
-}
-
 std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -72,28 +56,6 @@ Result<void> check_identity(const std::string& table, const model::Column& colum
     return error("an autoincrement (identity) column cannot also have a default; drop one");
   }
   return {};
-}
-
-// "(a + b)" but not "(a) + (b)".
-bool is_parenthesized(std::string_view s) {
-  if (s.size() < 2 || s.front() != '(' || s.back() != ')') return false;
-  int depth = 0;
-  char quote = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (quote) {
-      if (c == quote) quote = 0;  // a doubled quote re-enters on the next char: same effect
-      continue;
-    }
-    if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')' && --depth == 0 && i + 1 != s.size()) {
-      return false;
-    }
-  }
-  return depth == 0;
 }
 
 bool is_word_char(char c) {
@@ -203,13 +165,6 @@ std::string comment_on_column(const std::string& table, const std::string& colum
 
 std::string alter(const std::string& table) { return "ALTER TABLE " + quote_identifier(table); }
 
-std::string trim_statement(std::string_view sql) {
-  std::string text = trim(sql);
-  while (!text.empty() && text.back() == ';')
-    text = trim(std::string_view(text).substr(0, text.size() - 1));
-  return text;
-}
-
 Result<model::Table> fetch_table(const SchemaSource& source, std::string_view name) {
   if (!source.table) {
     return model::fail(model::Error{.code = model::ErrorCode::internal,
@@ -218,18 +173,6 @@ Result<model::Table> fetch_table(const SchemaSource& source, std::string_view na
                                     .where = {.table = std::string(name)}});
   }
   return source.table(name);
-}
-
-// The current definitions of `names` that the source knows; unknown ones are left out so
-// that apply() reports them in its own words.
-model::Schema known_tables(const SchemaSource& source, const std::vector<std::string>& names) {
-  model::Schema schema;
-  if (!source.table) return schema;
-  for (const std::string& name : names) {
-    if (name.empty() || schema.find_table(name)) continue;
-    if (auto table = source.table(name)) schema.tables.emplace(name, std::move(*table));
-  }
-  return schema;
 }
 
 // Applies `op` to the one table it works on (plus the tables it references), as the source

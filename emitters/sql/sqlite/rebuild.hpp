@@ -34,9 +34,6 @@ bool is_current_keyword(std::string_view sql);
 // True when the default is absent or the NULL literal.
 bool is_null_default(const std::optional<std::string>& sql);
 
-// `sql` without surrounding whitespace and trailing semicolons.
-std::string trim_statement(std::string_view sql);
-
 // `source.table(name)`, or an error when the source cannot provide tables.
 model::Result<model::Table> fetch_table(const SchemaSource& source, std::string_view name);
 

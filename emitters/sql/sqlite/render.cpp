@@ -13,22 +13,6 @@ namespace distil::emitters::sqlite {
 namespace detail {
 namespace {
 
-std::string join_quoted(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& name : names) {
-    if (!out.empty()) out += ", ";
-    out += quote_identifier(name);
-  }
-  return out;
-}
-
-std::string trim(std::string_view text) {
-  size_t begin = 0, end = text.size();
-  while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
-  while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
-  return std::string(text.substr(begin, end - begin));
-}
-
 std::string upper(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -72,28 +56,6 @@ bool is_number(std::string_view s) {
   return digits;
 }
 
-// "(a + b)" but not "(a) + (b)".
-bool is_parenthesized(std::string_view s) {
-  if (s.size() < 2 || s.front() != '(' || s.back() != ')') return false;
-  int depth = 0;
-  char quote = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (quote) {
-      if (c == quote) quote = 0;  // a doubled quote re-enters on the next char: same effect
-      continue;
-    }
-    if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')' && --depth == 0 && i + 1 != s.size()) {
-      return false;
-    }
-  }
-  return depth == 0;
-}
-
 std::string default_sql(std::string_view sql) {
   std::string text = trim(sql);
   if (is_simple_default(text) || is_parenthesized(text)) return text;
@@ -129,13 +91,6 @@ bool is_null_default(const std::optional<std::string>& sql) {
   std::string u = upper(trim(*sql));
   while (is_parenthesized(u)) u = trim(std::string_view(u).substr(1, u.size() - 2));
   return u == "NULL";
-}
-
-std::string trim_statement(std::string_view sql) {
-  std::string text = trim(sql);
-  while (!text.empty() && text.back() == ';')
-    text = trim(std::string_view(text).substr(0, text.size() - 1));
-  return text;
 }
 
 bool is_simple_default(std::string_view sql) {
@@ -228,18 +183,6 @@ using detail::fetch_table;
 using model::Result;
 
 std::string alter(const std::string& table) { return "ALTER TABLE " + quote_identifier(table); }
-
-// The current definitions of `names` that the source knows; unknown ones are left out so
-// that apply() reports them in its own words.
-model::Schema known_tables(const SchemaSource& source, const std::vector<std::string>& names) {
-  model::Schema schema;
-  if (!source.table) return schema;
-  for (const std::string& name : names) {
-    if (name.empty() || schema.find_table(name)) continue;
-    if (auto table = source.table(name)) schema.tables.emplace(name, std::move(*table));
-  }
-  return schema;
-}
 
 // Applies `op` to the one table it works on, as the source has it now: validates the op
 // (errors name the table/column) and returns the table before and after.
@@ -379,7 +322,7 @@ struct Renderer {
     }
     RenderedOp out;
     if (!sql) return out;  // written for another dialect only
-    std::string text = detail::trim_statement(*sql);
+    std::string text = trim_statement(*sql);
     if (!text.empty()) out.statements.push_back(std::move(text));
     return out;
   }
