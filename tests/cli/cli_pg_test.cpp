@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/generated_schema.hpp"
 #include "tests/support/pg_harness.hpp"
 
 using distil::testing::pg::PgProject;
@@ -763,4 +764,189 @@ TEST_CASE("pg: check is exact for expressions PostgreSQL stores rewritten (casts
   INFO(up.err);
   REQUIRE(up.status == 0);
   require_no_drift(p);
+}
+
+namespace {
+
+using distil::testing::Dialect;
+using distil::testing::edit_add_column;
+using distil::testing::generated_models;
+using distil::testing::kTables;
+using distil::testing::seed_rows;
+using distil::testing::seeded_columns;
+using distil::testing::table_name;
+
+// Every table's seeded values, one row "tNNN|count|(v1,v2,...)" per table, by the column names
+// before (false) or after (true) the edit, in one query.
+std::vector<std::string> generated_snapshot(const PgProject& p, bool edited) {
+  std::string sql;
+  for (int i = 0; i < kTables; ++i) {
+    std::string cols;
+    for (const std::string& c : seeded_columns(i, edited)) cols += (cols.empty() ? "" : ", ") + c;
+    if (i) sql += " UNION ALL ";
+    sql += "SELECT '" + table_name(i) + "|' || count(*) || '|' || string_agg(ROW(" + cols +
+           ")::text, ',') FROM " + table_name(i);
+  }
+  return p.query(sql + " ORDER BY 1");
+}
+
+}  // namespace
+
+TEST_CASE("pg: a generated 200-table schema: autogenerate, upgrade, edit, upgrade, check stays clean") {
+  PgProject p("generated");
+  p.write_config(true);
+  write_text(p.dir() / "models" / "generated.yaml", generated_models(false, Dialect::postgresql));
+
+  RunResult gen = p.run("revision -m initial --autogenerate");
+  INFO(gen.out);
+  INFO(gen.err);
+  REQUIRE(gen.status == 0);
+  REQUIRE(revision_files(p).size() == 1);
+
+  RunResult up = p.run("upgrade head");
+  INFO(up.err);
+  REQUIRE(up.status == 0);
+  REQUIRE(p.tables().size() == kTables + 1);
+  const auto first_schema = schema_of(p);
+  require_no_drift(p);
+
+  REQUIRE_MESSAGE(p.exec(seed_rows(Dialect::postgresql)), p.last_error());
+  // The defaults took: the quoted literals and CURRENT_TIMESTAMP.
+  CHECK(p.query("SELECT note FROM t000") == std::vector<std::string>{"it's"});
+  CHECK(p.query("SELECT note FROM t003") == std::vector<std::string>{"say \"hi\""});
+  CHECK(p.query("SELECT created IS NOT NULL FROM t000") == std::vector<std::string>{"t"});
+  const auto before = generated_snapshot(p, false);
+  REQUIRE(before.size() == kTables);
+  for (int i = 0; i < kTables; ++i) {
+    INFO(before[static_cast<size_t>(i)]);
+    REQUIRE(before[static_cast<size_t>(i)].starts_with(table_name(i) + "|1|("));
+  }
+
+  write_text(p.dir() / "models" / "generated.yaml", generated_models(true, Dialect::postgresql));
+  RunResult gen2 = p.run("revision -m edit --autogenerate");
+  INFO(gen2.out);
+  INFO(gen2.err);
+  REQUIRE(gen2.status == 0);
+  auto files = revision_files(p);
+  REQUIRE(files.size() == 2);
+  const std::string text = read_text(files[1]);
+  const std::string upgrade = text.substr(0, text.find("\ndowngrade:"));
+  INFO("edit revision upgrade:\n" << upgrade);
+  CHECK_FALSE(contains(upgrade, "drop_column"));
+  CHECK(contains(upgrade, "rename_to: ident"));
+  CHECK(contains(upgrade, "rename_to: remark"));
+
+  RunResult up2 = p.run("upgrade head");
+  INFO(up2.err);
+  REQUIRE(up2.status == 0);
+  require_no_drift(p);
+
+  // Same count, same values; the added column holds its default.
+  CHECK(generated_snapshot(p, true) == before);
+  std::string added;
+  for (int i = 0; i < kTables; ++i) {
+    if (!edit_add_column(i)) continue;
+    added += std::string(added.empty() ? "" : " UNION ALL ") + "SELECT status FROM " +
+             table_name(i);
+  }
+  CHECK(p.query(added) == std::vector<std::string>(20, "new"));
+  // The edits are in force: the wider type, the new check, the dropped index.
+  CHECK(p.query("SELECT character_maximum_length FROM information_schema.columns WHERE "
+                "table_name = 't003' AND column_name = 'name'") ==
+        std::vector<std::string>{"120"});
+  CHECK_FALSE(p.exec("UPDATE t003 SET name = ''"));
+  CHECK(p.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t007_created'") ==
+        std::vector<std::string>{"0"});
+  CHECK(p.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t008_created'") ==
+        std::vector<std::string>{"1"});
+  const auto edited_schema = schema_of(p);
+  CHECK(edited_schema != first_schema);
+
+  RunResult down = p.run("downgrade base");
+  INFO(down.err);
+  REQUIRE(down.status == 0);
+  CHECK(p.tables() == std::vector<std::string>{"alembic_version"});
+  CHECK(p.versions().empty());
+
+  RunResult again = p.run("upgrade head");
+  INFO(again.err);
+  REQUIRE(again.status == 0);
+  CHECK(schema_of(p) == edited_schema);
+  require_no_drift(p);
+}
+
+TEST_CASE("pg: transaction: false runs CREATE INDEX CONCURRENTLY outside a transaction") {
+  PgProject p("no-transaction");
+  const std::string index_up =
+      "  - sql: {postgresql: \"CREATE INDEX CONCURRENTLY ix_t1_v ON t1 (v)\"}\n";
+  const std::string index_down = "  - sql: {postgresql: \"DROP INDEX CONCURRENTLY ix_t1_v\"}\n";
+  p.add_revision("0001_a.yaml", rev("aaaa11110001", "", create("t1"), drop("t1")));
+
+  SUBCASE("without transaction: false: check_migration and upgrade refuse, nothing applied") {
+    p.add_revision("0002_ix.yaml",
+                   rev("bbbb22220002", "\"aaaa11110001\"", index_up, index_down));
+    RunResult check = p.run("check_migration");
+    INFO("check_migration stderr:\n" << check.err);
+    CHECK(check.status == 1);
+    CHECK(contains(check.err, "bbbb22220002"));
+    CHECK(contains(check.err, "add `transaction: false`"));
+
+    RunResult up = p.run("upgrade head");
+    INFO("upgrade stderr:\n" << up.err);
+    CHECK(up.status == 1);
+    CHECK(contains(up.err, "bbbb22220002"));
+    CHECK(contains(up.err, "add `transaction: false`"));
+    CHECK_FALSE(has(p.tables(), "t1"));
+    CHECK(p.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t1_v'") ==
+          std::vector<std::string>{"0"});
+    if (has(p.tables(), "alembic_version")) CHECK(p.versions().empty());
+  }
+
+  SUBCASE("with transaction: false: applied outside a transaction, valid, and undone") {
+    p.add_revision("0002_ix.yaml", rev("bbbb22220002", "\"aaaa11110001\"", index_up, index_down,
+                                       "transaction: false\n"));
+    RunResult check = p.run("check_migration");
+    INFO("check_migration stderr:\n" << check.err);
+    CHECK(check.status == 0);
+
+    RunResult sql = p.run("upgrade head --sql");
+    INFO("upgrade head --sql:\n" << sql.out << sql.err);
+    REQUIRE(sql.status == 0);
+    const std::size_t marker = sql.out.find("-- transaction: false");
+    const std::size_t stmt = sql.out.find("CREATE INDEX CONCURRENTLY ix_t1_v ON t1 (v);");
+    REQUIRE(marker != std::string::npos);
+    REQUIRE(stmt != std::string::npos);
+    CHECK(marker < stmt);
+    // Outside BEGIN/COMMIT: the last BEGIN before the statement is closed by a COMMIT before it,
+    // and the statement is followed by the revision's own BEGIN (the version update).
+    const std::size_t begin_before = sql.out.rfind("BEGIN;", stmt);
+    const std::size_t commit_before = sql.out.rfind("COMMIT;", stmt);
+    REQUIRE(begin_before != std::string::npos);
+    REQUIRE(commit_before != std::string::npos);
+    CHECK(commit_before > begin_before);
+    const std::size_t begin_after = sql.out.find("BEGIN;", stmt);
+    REQUIRE(begin_after != std::string::npos);
+    CHECK(sql.out.substr(stmt, begin_after - stmt).find("COMMIT;") == std::string::npos);
+    CHECK(contains(sql.out.substr(begin_after), "'bbbb22220002'"));
+    // Nothing ran: --sql is offline.
+    CHECK_FALSE(has(p.tables(), "t1"));
+
+    RunResult up = p.run("upgrade head");
+    INFO("upgrade stderr:\n" << up.err);
+    REQUIRE(up.status == 0);
+    CHECK(p.versions() == std::vector<std::string>{"bbbb22220002"});
+    CHECK(p.query("SELECT i.indisvalid, i.indisready FROM pg_index i JOIN pg_class c ON "
+                  "c.oid = i.indexrelid WHERE c.relname = 'ix_t1_v'") ==
+          std::vector<std::string>{"t|t"});
+    CHECK(p.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_t1_v'") ==
+          std::vector<std::string>{"CREATE INDEX ix_t1_v ON public.t1 USING btree (v)"});
+
+    RunResult down = p.run("downgrade -1");
+    INFO("downgrade stderr:\n" << down.err);
+    REQUIRE(down.status == 0);
+    CHECK(p.versions() == std::vector<std::string>{"aaaa11110001"});
+    CHECK(p.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t1_v'") ==
+          std::vector<std::string>{"0"});
+    CHECK(has(p.tables(), "t1"));
+  }
 }
