@@ -4,6 +4,7 @@
 #include "differ/diff.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <tuple>
@@ -104,9 +105,17 @@ bool same_index_entries(const std::vector<std::string>& a, const std::vector<std
   return true;
 }
 
+// An index's access method in canonical form: lower case, "" for the default (btree).
+std::string index_method(const Index& index) {
+  std::string method = index.method;
+  std::transform(method.begin(), method.end(), method.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return method == "btree" ? std::string() : method;
+}
+
 bool same_index(const Index& a, const Index& b, const Spelling& spelling) {
   return same_index_entries(a.columns, b.columns, spelling) && a.unique == b.unique &&
-         same_expression(a.where, b.where, spelling);
+         same_expression(a.where, b.where, spelling) && index_method(a) == index_method(b);
 }
 
 bool same_unique(const Unique& a, const Unique& b) { return a.columns == b.columns; }
@@ -294,6 +303,9 @@ class Differ {
   bool same_foreign_key(const ForeignKey& want, const ForeignKey& have) const {
     return want.columns == have.columns && want.ref_table == have.ref_table &&
            want.on_delete == have.on_delete && want.on_update == have.on_update &&
+           (want.deferrable || want.initially_deferred) ==
+               (have.deferrable || have.initially_deferred) &&
+           want.initially_deferred == have.initially_deferred &&
            ref_columns(desired_, want) == ref_columns(current_, have);
   }
 

@@ -47,6 +47,7 @@ struct Index {
   std::vector<std::string> columns;  // column names, or SQL expressions for expression indexes
   bool unique = false;
   std::optional<std::string> where;  // partial index predicate
+  std::string method;                // access method (PostgreSQL USING); "" = the default, btree
   Origin origin;
   friend bool operator==(const Index&, const Index&) = default;
 };
@@ -58,6 +59,8 @@ struct ForeignKey {
   std::vector<std::string> ref_columns;
   FkAction on_delete = FkAction::no_action;
   FkAction on_update = FkAction::no_action;
+  bool deferrable = false;
+  bool initially_deferred = false;  // implies deferrable
   Origin origin;
   friend bool operator==(const ForeignKey&, const ForeignKey&) = default;
 };

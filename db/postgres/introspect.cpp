@@ -82,7 +82,8 @@ SELECT con.conrelid, con.conname, con.contype,
              FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
              ORDER BY k.ord),
-       con.confdeltype, con.confupdtype, pg_catalog.pg_get_constraintdef(con.oid)
+       con.confdeltype, con.confupdtype, pg_catalog.pg_get_constraintdef(con.oid),
+       con.condeferrable, con.condeferred
 FROM t
 JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid
 LEFT JOIN pg_catalog.pg_class rt ON rt.oid = con.confrelid
@@ -104,10 +105,11 @@ SELECT i.indrelid, ic.relname, i.indisunique,
                ON a.attrelid = i.indrelid AND a.attnum = k.attnum
              WHERE k.ord <= i.indnkeyatts
              ORDER BY k.ord),
-       pg_catalog.pg_get_expr(i.indpred, i.indrelid)
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid), am.amname
 FROM t
 JOIN pg_catalog.pg_index i ON i.indrelid = t.oid
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
                   WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x'))
 ORDER BY i.indrelid, i.indexrelid
@@ -318,7 +320,9 @@ Result<std::vector<model::Table>> read(PGconn* conn, const Scope& scope) {
                               .ref_table = std::move(ref_table),
                               .ref_columns = parse_text_array(text(r.get(), row, 6)),
                               .on_delete = fk_action(text(r.get(), row, 7)),
-                              .on_update = fk_action(text(r.get(), row, 8))});
+                              .on_update = fk_action(text(r.get(), row, 8)),
+                              .deferrable = text(r.get(), row, 10) == "t",
+                              .initially_deferred = text(r.get(), row, 11) == "t"});
       } else if (type == "c") {
         table->checks.push_back(model::Check{
             .name = std::move(name), .expression = check_expression(text(r.get(), row, 9))});
@@ -333,10 +337,13 @@ Result<std::vector<model::Table>> read(PGconn* conn, const Scope& scope) {
       if (!table) continue;
       std::optional<std::string> where = nullable_text(r.get(), row, 4);
       if (where) where = strip_outer_parens(std::move(*where));
+      std::string method = text(r.get(), row, 5);
+      if (method == "btree") method.clear();  // the default, as the model writes it
       table->indexes.push_back(model::Index{.name = text(r.get(), row, 1),
                                             .columns = parse_text_array(text(r.get(), row, 3)),
                                             .unique = text(r.get(), row, 2) == "t",
-                                            .where = std::move(where)});
+                                            .where = std::move(where),
+                                            .method = std::move(method)});
     }
   }
   return tables;

@@ -3,6 +3,7 @@
 // are kept as the exact source text, never interpreted.
 #include "db/sqlite/create_table_parser.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -233,7 +234,10 @@ class Parser {
   std::vector<std::size_t> match_;
 };
 
-// Reads `REFERENCES parent [(cols)]` starting at the parent's name; returns the index after.
+// Reads `REFERENCES parent [(cols)]` starting at the parent's name, and the clauses of the
+// foreign key after it (ON DELETE/UPDATE action, MATCH name, [NOT] DEFERRABLE [INITIALLY
+// DEFERRED|IMMEDIATE]); returns the index after. The actions come from PRAGMA
+// foreign_key_list; deferrability exists only in the SQL.
 Result<std::size_t> parse_references(const Parser& p, std::size_t i, std::size_t end,
                                      ParsedForeignKey& fk) {
   if (i >= end || !is_name(p.tok(i))) {
@@ -245,7 +249,31 @@ Result<std::size_t> parse_references(const Parser& p, std::size_t i, std::size_t
     DISTIL_TRY(fk.ref_columns, p.names_in(i));
     i = p.close_of(i) + 1;
   }
-  return i;
+  bool deferrable = false;
+  bool deferred = false;
+  while (i < end) {
+    if (p.is_keyword(i, "ON")) {
+      i += 2;  // ON DELETE|UPDATE, then the action: one word, or SET NULL/DEFAULT, NO ACTION
+      if (p.is_keyword(i, "SET") || p.is_keyword(i, "NO")) ++i;
+      ++i;
+    } else if (p.is_keyword(i, "MATCH")) {
+      i += 2;
+    } else if (p.is_keyword(i, "NOT") && i + 1 < end && p.is_keyword(i + 1, "DEFERRABLE")) {
+      deferrable = false;
+      i += 2;
+    } else if (p.is_keyword(i, "DEFERRABLE")) {
+      deferrable = true;
+      ++i;
+    } else if (p.is_keyword(i, "INITIALLY")) {
+      deferred = i + 1 < end && p.is_keyword(i + 1, "DEFERRED");
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  fk.deferrable = deferrable;
+  fk.initially_deferred = deferrable && deferred;  // NOT DEFERRABLE INITIALLY DEFERRED: immediate
+  return std::min(i, end);
 }
 
 Result<std::size_t> expect_open(const Parser& p, std::size_t i, std::size_t end,

@@ -28,6 +28,8 @@ struct ParsedForeignKey {
   std::vector<std::string> columns;
   std::string ref_table;
   std::vector<std::string> ref_columns;  // empty when the clause names none (the parent's PK)
+  bool deferrable = false;                // DEFERRABLE (not NOT DEFERRABLE)
+  bool initially_deferred = false;        // DEFERRABLE INITIALLY DEFERRED
 };
 
 struct ParsedCheck {

@@ -310,6 +310,8 @@ class Reader {
         if (match < parsed.size()) {
           used[match] = true;
           if (parsed[match].name) fk.name = *parsed[match].name;
+          fk.deferrable = parsed[match].deferrable;
+          fk.initially_deferred = parsed[match].initially_deferred;
         }
         if (fk.name.empty()) {
           fk.name = model::foreign_key_name(state.table.name, fk.columns, fk.ref_table);

@@ -247,6 +247,7 @@ Value index_fields(Value v, const Index& index) {
   v.add("columns", names(index.columns));
   if (index.unique) v.add("unique", boolean(true));
   if (index.where) v.add("where", always_quoted(*index.where));
+  if (!index.method.empty()) v.add("using", scalar(index.method));
   return v;
 }
 
@@ -257,6 +258,8 @@ Value foreign_key_fields(Value v, const ForeignKey& fk) {
         map().add("table", scalar(fk.ref_table)).add("columns", names(fk.ref_columns)));
   if (fk.on_delete != FkAction::no_action) v.add("on_delete", scalar(to_string(fk.on_delete)));
   if (fk.on_update != FkAction::no_action) v.add("on_update", scalar(to_string(fk.on_update)));
+  if (fk.deferrable) v.add("deferrable", boolean(true));
+  if (fk.initially_deferred) v.add("initially_deferred", boolean(true));
   return v;
 }
 

@@ -280,6 +280,13 @@ ForeignKey read_foreign_key(const Reader& reader, const Fields& f, const std::st
   }
   fk.on_delete = read_fk_action(f, "on_delete");
   fk.on_update = read_fk_action(f, "on_update");
+  fk.deferrable = f.optional_bool("deferrable").value_or(false);
+  fk.initially_deferred = f.optional_bool("initially_deferred").value_or(false);
+  if (fk.initially_deferred && f.optional_bool("deferrable") == false) {
+    f.raise(f.find("deferrable")->line,
+            "initially_deferred: true needs a deferrable foreign key; drop deferrable: false");
+  }
+  if (fk.initially_deferred) fk.deferrable = true;
   fk.name = f.optional_text("name").value_or(foreign_key_name(table, fk.columns, fk.ref_table));
   fk.origin = Origin{.file = reader.path(), .line = f.line()};
   return fk;
@@ -291,6 +298,19 @@ Index read_index_fields(const Reader& reader, const Fields& f, const std::string
   index.name = f.optional_text("name").value_or(index_name(table, index.columns));
   index.unique = f.optional_bool("unique").value_or(false);
   index.where = f.optional_text("where");
+  index.method = f.optional_text("using").value_or("");
+  std::transform(index.method.begin(), index.method.end(), index.method.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!index.method.empty() &&
+      (std::isdigit(static_cast<unsigned char>(index.method[0])) ||
+       !std::all_of(index.method.begin(), index.method.end(), [](unsigned char c) {
+         return std::isalnum(c) || c == '_';
+       }))) {
+    f.raise(f.find("using")->line,
+            "\"using\": " + quote(index.method) +
+                " is not an index method name (btree, hash, gin, gist, ...)");
+  }
+  if (index.method == "btree") index.method.clear();  // the default, in canonical form
   index.origin = Origin{.file = reader.path(), .line = f.line()};
   return index;
 }
@@ -372,7 +392,7 @@ Table read_table_body(const Reader& reader, Fields& f, std::string table_name) {
   for (const auto& [node, line] : items("indexes")) {
     Fields ix(reader, node, line,
               Context{.what = join_what(what, nth("index", n++)), .table = t.name},
-              {"name", "columns", "unique", "where"});
+              {"name", "columns", "unique", "where", "using"});
     ix.check_keys();
     t.indexes.push_back(read_index_fields(reader, ix, t.name));
   }
@@ -380,7 +400,8 @@ Table read_table_body(const Reader& reader, Fields& f, std::string table_name) {
   for (const auto& [node, line] : items("foreign_keys")) {
     Fields fk(reader, node, line,
               Context{.what = join_what(what, nth("foreign key", n++)), .table = t.name},
-              {"name", "columns", "references", "on_delete", "on_update"});
+              {"name", "columns", "references", "on_delete", "on_update", "deferrable",
+               "initially_deferred"});
     fk.check_keys();
     t.foreign_keys.push_back(read_foreign_key(reader, fk, t.name));
   }

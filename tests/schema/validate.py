@@ -93,8 +93,9 @@ tables:
       - {name: n, type: integer, nullable: no, default: 0}
       - {name: b, type: boolean, nullable: yes, default: true, comment: null}
       - {name: k, type: varchar(3), primary_key: TRUE}
-    indexes: [{columns: [n], unique: false, where: null}]
-    foreign_keys: [{columns: [n], references: {table: u, columns: [id]}, on_update: SET_NULL}]
+    indexes: [{columns: [n], unique: false, where: null}, {columns: [b], using: gin}]
+    foreign_keys: [{columns: [n], references: {table: u, columns: [id]}, on_update: SET_NULL,
+                    deferrable: true, initially_deferred: no}]
   u:
     columns: [{name: id, type: integer, primary_key: yes}]
 """),
@@ -153,10 +154,10 @@ upgrade:
   - alter_column: {table: t, column: c, type: text, existing: {type: varchar(3), nullable: false, default: null, comment: x}}
   - alter_column: {table: t, column: c, default: null}
   - alter_column: {table: t, column: c, rename_to: d}
-  - create_index: {table: t, columns: [a, "lower(b)"]}
+  - create_index: {table: t, columns: [a, "lower(b)"], using: gist}
   - drop_index: {table: t, name: ix}
   - create_unique: {table: t, name: uq, columns: [a]}
-  - create_foreign_key: {table: t, name: fk, columns: [a], references: {table: r, columns: [id]}, on_delete: set null, on_update: no action}
+  - create_foreign_key: {table: t, name: fk, columns: [a], references: {table: r, columns: [id]}, on_delete: set null, on_update: no action, initially_deferred: true}
   - create_check: {table: t, name: ck, expression: "a > 0"}
   - drop_constraint: {table: t, name: uq}
   - sql: "SELECT 1"

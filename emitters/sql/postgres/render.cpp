@@ -114,6 +114,11 @@ std::string foreign_key_sql(const model::ForeignKey& fk) {
   if (fk.on_update != model::FkAction::no_action) {
     sql += " ON UPDATE " + model::to_sql(fk.on_update);
   }
+  if (fk.initially_deferred) {
+    sql += " DEFERRABLE INITIALLY DEFERRED";
+  } else if (fk.deferrable) {
+    sql += " DEFERRABLE";
+  }
   return sql;
 }
 
@@ -140,6 +145,15 @@ std::string create_table_sql(const model::Table& table) {
   return out + ")";
 }
 
+// An index access method: bare when it is a plain lower-case name (gin, gist), else quoted.
+std::string method_sql(const std::string& method) {
+  const bool plain =
+      !method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      }) && !(method[0] >= '0' && method[0] <= '9');
+  return plain ? method : quote_identifier(method);
+}
+
 std::string create_index_sql(const model::Table& table, const model::Index& index) {
   std::string entries;
   for (const std::string& entry : index.columns) {
@@ -147,8 +161,9 @@ std::string create_index_sql(const model::Table& table, const model::Index& inde
     entries += index_entry_sql(table, entry);
   }
   std::string sql = std::string(index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") +
-                    quote_identifier(index.name) + " ON " + quote_identifier(table.name) + " (" +
-                    entries + ")";
+                    quote_identifier(index.name) + " ON " + quote_identifier(table.name) +
+                    (index.method.empty() ? std::string() : " USING " + method_sql(index.method)) +
+                    " (" + entries + ")";
   if (index.where) sql += " WHERE " + *index.where;
   return sql;
 }

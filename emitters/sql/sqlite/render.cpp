@@ -135,6 +135,11 @@ std::string create_table_sql(const model::Table& table, std::string_view create_
       sql += " ON DELETE " + model::to_sql(fk.on_delete);
     if (fk.on_update != model::FkAction::no_action)
       sql += " ON UPDATE " + model::to_sql(fk.on_update);
+    if (fk.initially_deferred) {
+      sql += " DEFERRABLE INITIALLY DEFERRED";
+    } else if (fk.deferrable) {
+      sql += " DEFERRABLE";
+    }
     parts.push_back(std::move(sql));
   }
   for (const model::Check& check : table.checks) {
@@ -224,6 +229,16 @@ bool can_add_column(const model::Column& column) {
          !detail::is_current_keyword(*column.default_sql);
 }
 
+// SQLite has one kind of index: an index with an access method (`using:`) cannot be rendered.
+Result<void> check_index_method(const std::string& table, const model::Index& index) {
+  if (index.method.empty()) return {};
+  return model::fail(model::Error{
+      .code = model::ErrorCode::model,
+      .message = "index " + quote_identifier(index.name) + " uses the index method \"" +
+                 index.method + "\", which SQLite does not have; drop `using:` for SQLite",
+      .where = {.table = table}});
+}
+
 struct Renderer {
   const SchemaSource& source;
 
@@ -232,6 +247,9 @@ struct Renderer {
     for (const model::ForeignKey& fk : op.table.foreign_keys) related.push_back(fk.ref_table);
     model::Schema schema = known_tables(source, related);
     DISTIL_CHECK(model::apply(schema, op));
+    for (const model::Index& index : op.table.indexes) {
+      DISTIL_CHECK(check_index_method(op.table.name, index));
+    }
     return RenderedOp{.statements = render_create_table(op.table)};
   }
 
@@ -291,6 +309,7 @@ struct Renderer {
 
   Result<RenderedOp> operator()(const model::CreateIndex& op) const {
     DISTIL_TRY(auto change, simulate(op, op.table, source));
+    DISTIL_CHECK(check_index_method(op.table, op.index));
     model::Table only = change.after;
     only.indexes = {op.index};
     return RenderedOp{.statements = detail::create_index_sql(only)};

@@ -47,12 +47,15 @@ std::string describe(const Table& t) {
   for (const auto& u : t.unique) out += "  unique " + quoted(u.name) + " " + list(u.columns) + "\n";
   for (const auto& i : t.indexes) {
     out += "  index " + quoted(i.name) + " " + list(i.columns) +
-           " unique=" + (i.unique ? "true" : "false") + " where=" + opt(i.where) + "\n";
+           " unique=" + (i.unique ? "true" : "false") + " where=" + opt(i.where) +
+           " method=" + quoted(i.method) + "\n";
   }
   for (const auto& f : t.foreign_keys) {
     out += "  fk " + quoted(f.name) + " " + list(f.columns) + " -> " + quoted(f.ref_table) + " " +
            list(f.ref_columns) + " on_delete=" + distil::model::to_string(f.on_delete) +
-           " on_update=" + distil::model::to_string(f.on_update) + "\n";
+           " on_update=" + distil::model::to_string(f.on_update) +
+           " deferrable=" + (f.deferrable ? "true" : "false") +
+           " initially_deferred=" + (f.initially_deferred ? "true" : "false") + "\n";
   }
   for (const auto& c : t.checks)
     out += "  check " + quoted(c.name) + " " + quoted(c.expression) + "\n";
@@ -485,3 +488,34 @@ TEST_CASE("out of shared memory names max_locks_per_transaction") {
 }
 
 }  // namespace
+
+TEST_CASE("foreign-key deferrability and index methods are read; btree is reported as \"\"") {
+  TempDb db;
+  auto conn = db.connect();
+  TempDb::exec(*conn, R"sql(
+    CREATE TABLE p (id integer PRIMARY KEY);
+    CREATE TABLE c (
+      id integer PRIMARY KEY,
+      a integer CONSTRAINT fk_a REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED,
+      b integer CONSTRAINT fk_b REFERENCES p (id) DEFERRABLE,
+      d integer CONSTRAINT fk_d REFERENCES p (id),
+      body jsonb);
+    CREATE INDEX ix_body ON c USING gin (body);
+    CREATE INDEX ix_a ON c USING btree (a);
+    CREATE INDEX ix_b ON c USING hash (b) WHERE b > 0;
+  )sql");
+  const Table t = table(*conn, "c");
+  REQUIRE(t.foreign_keys.size() == 3);
+  CHECK(t.foreign_keys[0].name == "fk_a");
+  CHECK(t.foreign_keys[0].deferrable);
+  CHECK(t.foreign_keys[0].initially_deferred);
+  CHECK(t.foreign_keys[1].deferrable);
+  CHECK_FALSE(t.foreign_keys[1].initially_deferred);
+  CHECK_FALSE(t.foreign_keys[2].deferrable);
+  CHECK_FALSE(t.foreign_keys[2].initially_deferred);
+  REQUIRE(t.indexes.size() == 3);
+  CHECK(t.indexes[0] == Index{.name = "ix_body", .columns = {"body"}, .method = "gin"});
+  CHECK(t.indexes[1] == Index{.name = "ix_a", .columns = {"a"}});
+  CHECK(t.indexes[2] ==
+        Index{.name = "ix_b", .columns = {"b"}, .where = "b > 0", .method = "hash"});
+}

@@ -43,12 +43,15 @@ std::string describe(const Table& t) {
   for (const auto& u : t.unique) out += "  unique " + quoted(u.name) + " " + list(u.columns) + "\n";
   for (const auto& i : t.indexes) {
     out += "  index " + quoted(i.name) + " " + list(i.columns) +
-           " unique=" + (i.unique ? "true" : "false") + " where=" + opt(i.where) + "\n";
+           " unique=" + (i.unique ? "true" : "false") + " where=" + opt(i.where) +
+           " method=" + quoted(i.method) + "\n";
   }
   for (const auto& f : t.foreign_keys) {
     out += "  fk " + quoted(f.name) + " " + list(f.columns) + " -> " + quoted(f.ref_table) + " " +
            list(f.ref_columns) + " on_delete=" + distil::model::to_string(f.on_delete) +
-           " on_update=" + distil::model::to_string(f.on_update) + "\n";
+           " on_update=" + distil::model::to_string(f.on_update) +
+           " deferrable=" + (f.deferrable ? "true" : "false") +
+           " initially_deferred=" + (f.initially_deferred ? "true" : "false") + "\n";
   }
   for (const auto& c : t.checks)
     out += "  check " + quoted(c.name) + " " + quoted(c.expression) + "\n";
@@ -537,3 +540,34 @@ TEST_CASE("introspecting thousands of tables reads every one") {
 }
 
 }  // namespace
+
+TEST_CASE("foreign keys keep DEFERRABLE and INITIALLY DEFERRED from the SQL") {
+  Db db;
+  db.exec("CREATE TABLE p (id INTEGER PRIMARY KEY)");
+  db.exec(R"(CREATE TABLE c (
+      id INTEGER PRIMARY KEY,
+      a INTEGER REFERENCES p (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED NOT NULL,
+      b INTEGER CONSTRAINT fk_b REFERENCES p MATCH SIMPLE DEFERRABLE,
+      d INTEGER REFERENCES p (id) NOT DEFERRABLE INITIALLY DEFERRED,
+      e INTEGER REFERENCES p (id) DEFERRABLE INITIALLY IMMEDIATE,
+      f INTEGER,
+      CONSTRAINT fk_f FOREIGN KEY (f) REFERENCES p (id) ON UPDATE SET NULL
+          deferrable initially deferred,
+      CHECK (a > 0)))");
+  const auto fks = db.table("c").foreign_keys;
+  REQUIRE(fks.size() == 5);
+  const std::vector<std::pair<bool, bool>> expected = {
+      {true, true}, {true, false}, {false, false}, {true, false}, {true, true}};
+  for (std::size_t i = 0; i < fks.size(); ++i) {
+    INFO(fks[i].name);
+    CHECK(fks[i].deferrable == expected[i].first);
+    CHECK(fks[i].initially_deferred == expected[i].second);
+  }
+  CHECK(fks[0].on_delete == FkAction::cascade);
+  CHECK(fks[1].name == "fk_b");
+  CHECK(fks[4].name == "fk_f");
+  CHECK(fks[4].on_update == FkAction::set_null);
+  const Table c = db.table("c");
+  CHECK_FALSE(c.find_column("a")->nullable);
+  CHECK(c.checks.size() == 1);
+}

@@ -594,3 +594,39 @@ TEST_CASE("a quoted plain identifier compares as the identifier (SQLite quotes r
   CHECK(canonical_expression("\"Mixed Case\" > 0") != canonical_expression("mixed case > 0"));
   CHECK(canonical_expression("x = 'Ident'") != canonical_expression("x = 'ident'"));
 }
+
+TEST_CASE("a foreign key whose deferrability changes is dropped and re-created") {
+  Table parent = tbl("parent");
+  Table child = tbl("child", {col("parent_id", "integer")});
+  child.foreign_keys = {fk("fk_child_parent", "parent_id", "parent")};
+  Table deferrable = child;
+  deferrable.foreign_keys[0].deferrable = true;
+  Table deferred = deferrable;
+  deferred.foreign_keys[0].initially_deferred = true;
+
+  DiffResult r = diff_checked(schema({parent, deferrable}), schema({parent, child}));
+  REQUIRE(names(r.upgrade) == Names{"drop_constraint child", "create_foreign_key child"});
+  CHECK(std::get<CreateForeignKey>(r.upgrade[1]).foreign_key.deferrable);
+  CHECK(std::get<CreateForeignKey>(r.downgrade[1]).foreign_key == child.foreign_keys[0]);
+  DiffResult later = diff_checked(schema({parent, deferred}), schema({parent, deferrable}));
+  REQUIRE(names(later.upgrade) == Names{"drop_constraint child", "create_foreign_key child"});
+  CHECK(std::get<CreateForeignKey>(later.upgrade[1]).foreign_key.initially_deferred);
+  CHECK(diff_checked(schema({parent, deferred}), schema({parent, deferred})).empty());
+}
+
+TEST_CASE("an index whose method changes is re-created; btree is the default method") {
+  Table base = tbl("t", {col("a", "integer")});
+  base.indexes = {{.name = "ix_t", .columns = {"a"}}};
+  Table gin = base;
+  gin.indexes[0].method = "gin";
+  CHECK(names(diff_checked(schema({gin}), schema({base})).upgrade) ==
+        Names{"drop_index t", "create_index t"});
+  CHECK(names(diff_checked(schema({base}), schema({gin})).upgrade) ==
+        Names{"drop_index t", "create_index t"});
+  Table btree = base;
+  btree.indexes[0].method = "btree";
+  CHECK(distil::differ::diff(schema({btree}), schema({base})).empty());
+  Table upper = gin;
+  upper.indexes[0].method = "GIN";
+  CHECK(distil::differ::diff(schema({upper}), schema({gin})).empty());
+}

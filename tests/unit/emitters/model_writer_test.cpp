@@ -95,12 +95,15 @@ Schema rich_schema() {
       Index{.name = "ix_entries_positive", .columns = {"amount"}, .where = "amount > 0"},
       Index{.name = index_name("a_entries", {"lower(label)"}), .columns = {"lower(label)"}},
       Index{.name = "ux_entries_label", .columns = {"label"}, .unique = true,
-            .where = "label IS NOT NULL AND label <> 'x, y'"}};
+            .where = "label IS NOT NULL AND label <> 'x, y'"},
+      Index{.name = "ix_entries_label_trgm", .columns = {"label"}, .method = "gin"}};
   entries.foreign_keys = {ForeignKey{.name = "fk_entries_region",
                                      .columns = {"tenant_id", "region"},
                                      .ref_table = "regions",
                                      .ref_columns = {"tenant_id", "code"},
-                                     .on_delete = FkAction::set_null}};
+                                     .on_delete = FkAction::set_null,
+                                     .deferrable = true,
+                                     .initially_deferred = true}};
   add(s, entries);
 
   // Odd identifiers: a keyword, spaces and capitals, a double quote, YAML words.
@@ -120,7 +123,8 @@ Schema rich_schema() {
                                    .columns = {"end"},
                                    .ref_table = "end",
                                    .ref_columns = {"id"},
-                                   .on_update = FkAction::set_default}};
+                                   .on_update = FkAction::set_default,
+                                   .deferrable = true}};
   mixed.checks = {Check{.name = check_name("Mixed Case", 1), .expression = "\"end\" > 0"}};
   add(s, mixed);
 
@@ -198,6 +202,10 @@ TEST_CASE("write_models writes only what differs from the defaults") {
   CHECK(contains(text, "default: \"'{}'\""));
   CHECK(contains(text, "    primary_key: [tenant_id, code]\n"));
   CHECK(contains(text, "on_delete: cascade, on_update: restrict}"));
+  CHECK(contains(text, "on_delete: set null, deferrable: true, initially_deferred: true}"));
+  CHECK(contains(text, "on_update: set default, deferrable: true}"));
+  CHECK(contains(text, "columns: [label], using: gin}"));
+  CHECK_FALSE(contains(text, "deferrable: false"));
   CHECK(contains(text, "  \"a\\\"b\":\n"));
   CHECK(contains(text, "  end:\n"));
 }

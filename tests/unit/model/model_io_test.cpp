@@ -377,3 +377,36 @@ TEST_CASE("the shipped distil schema folder loads") {
   if (!schema) FAIL(format_error(schema.error()));
   CHECK_FALSE(schema->tables.empty());
 }
+
+TEST_CASE("foreign-key deferrability and index methods load") {
+  const Schema s = parse_ok(orders_with(
+      "    indexes:\n"
+      "      - {columns: [total], using: GIN}\n"
+      "      - {name: ix_btree, columns: [id], using: btree}\n"
+      "    foreign_keys:\n"
+      "      - {name: fk_a, columns: [total], references: {table: orders, columns: [id]},\n"
+      "         deferrable: true}\n"
+      "      - {name: fk_b, columns: [total], references: {table: orders, columns: [id]},\n"
+      "         initially_deferred: true}\n"
+      "      - {name: fk_c, columns: [total], references: {table: orders, columns: [id]}}\n"));
+  const Table& t = s.tables.at("orders");
+  REQUIRE(t.indexes.size() == 2);
+  CHECK(t.indexes[0].method == "gin");
+  CHECK(t.indexes[1].method.empty());  // btree is the default, kept as ""
+  REQUIRE(t.foreign_keys.size() == 3);
+  CHECK(t.foreign_keys[0].deferrable);
+  CHECK_FALSE(t.foreign_keys[0].initially_deferred);
+  CHECK(t.foreign_keys[1].deferrable);  // initially_deferred implies deferrable
+  CHECK(t.foreign_keys[1].initially_deferred);
+  CHECK_FALSE(t.foreign_keys[2].deferrable);
+  CHECK_FALSE(t.foreign_keys[2].initially_deferred);
+
+  const Error contradiction = parse_error(orders_with(
+      "    foreign_keys:\n"
+      "      - {columns: [total], references: {table: orders, columns: [id]},\n"
+      "         deferrable: false, initially_deferred: true}\n"));
+  CHECK(contains(contradiction.message, "initially_deferred"));
+  const Error method =
+      parse_error(orders_with("    indexes:\n      - {columns: [total], using: \"g in\"}\n"));
+  CHECK(contains(method.message, "index method"));
+}

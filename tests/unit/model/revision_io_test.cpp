@@ -525,3 +525,25 @@ TEST_CASE("transaction: false is read and defaults to true") {
   REQUIRE_FALSE(bad);
   CHECK(bad.error().where.line == 2);
 }
+
+TEST_CASE("create_index takes using: and create_foreign_key takes deferrability") {
+  const Revision rev = parse_ok(with_upgrade(R"y(  - create_index: {table: t, columns: [tags], using: gin}
+  - create_foreign_key:
+      table: t
+      columns: [r_id]
+      references: {table: r, columns: [id]}
+      deferrable: true
+      initially_deferred: true
+  - create_foreign_key:
+      {table: t, name: fk_plain, columns: [r_id], references: {table: r, columns: [id]}, deferrable: true}
+)y"));
+  REQUIRE(rev.upgrade.size() == 3);
+  CHECK(std::get<CreateIndex>(rev.upgrade[0]).index ==
+        Index{.name = "ix_t_tags", .columns = {"tags"}, .method = "gin"});
+  const ForeignKey& deferred = std::get<CreateForeignKey>(rev.upgrade[1]).foreign_key;
+  CHECK(deferred.deferrable);
+  CHECK(deferred.initially_deferred);
+  const ForeignKey& deferrable = std::get<CreateForeignKey>(rev.upgrade[2]).foreign_key;
+  CHECK(deferrable.deferrable);
+  CHECK_FALSE(deferrable.initially_deferred);
+}
