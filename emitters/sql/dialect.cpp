@@ -87,4 +87,16 @@ model::Schema known_tables(const SchemaSource& source, const std::vector<std::st
   return schema;
 }
 
+RenderedOp render_raw_sql(const model::RawSql& op, Dialect dialect) {
+  std::optional<std::string> sql = op.any;
+  if (auto it = op.by_dialect.find(to_string(dialect)); it != op.by_dialect.end()) {
+    sql = it->second;
+  }
+  RenderedOp out;
+  if (!sql) return out;
+  std::string text = trim_statement(*sql);
+  if (!text.empty()) out.statements.push_back(std::move(text));
+  return out;
+}
+
 }  // namespace distil::emitters

@@ -49,6 +49,10 @@ std::string join_quoted(const std::vector<std::string>& names);
 std::string trim(std::string_view text);
 // `sql` without surrounding whitespace and trailing semicolons.
 std::string trim_statement(std::string_view sql);
+
+// A raw `sql:` op for `dialect`: its entry for the dialect, else its dialect-independent
+// text, else nothing (written for another dialect only).
+RenderedOp render_raw_sql(const model::RawSql& op, Dialect dialect);
 // True when `s` is one parenthesized group, quotes skipped: "(a + b)" but not "(a) + (b)".
 bool is_parenthesized(std::string_view s);
 // The current definitions of `names` that the source knows; unknown ones (and "") are left

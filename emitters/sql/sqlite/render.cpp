@@ -335,15 +335,7 @@ struct Renderer {
   }
 
   Result<RenderedOp> operator()(const model::RawSql& op) const {
-    std::optional<std::string> sql = op.any;
-    if (auto it = op.by_dialect.find(to_string(Dialect::sqlite)); it != op.by_dialect.end()) {
-      sql = it->second;
-    }
-    RenderedOp out;
-    if (!sql) return out;  // written for another dialect only
-    std::string text = trim_statement(*sql);
-    if (!text.empty()) out.statements.push_back(std::move(text));
-    return out;
+    return render_raw_sql(op, Dialect::sqlite);
   }
 };
 
