@@ -159,37 +159,32 @@ struct RevisionGraph::Impl {
     std::sort(vs.begin(), vs.end(), [&](Vertex a, Vertex b) { return topo_pos[a] < topo_pos[b]; });
   }
 
-  // `starts` and everything they reach through parents (down_revision, and depends_on if asked).
-  Marks ancestors(const std::vector<Vertex>& starts, bool with_depends) const {
+  // `starts` and everything they reach through parents (down_revision, and depends_on if
+  // asked), or through children when `downward`.
+  Marks reach(const std::vector<Vertex>& starts, bool with_depends, bool downward) const {
     Marks seen(size(), 0);
     std::vector<Vertex> todo;
-    for (Vertex s : starts) {
-      if (!seen[s]) seen[s] = 1, todo.push_back(s);
-    }
+    auto visit = [&](Vertex v) {
+      if (!seen[v]) seen[v] = 1, todo.push_back(v);
+    };
+    for (Vertex s : starts) visit(s);
     while (!todo.empty()) {
       Vertex v = todo.back();
       todo.pop_back();
-      for_each_parent(v, with_depends, [&](Vertex p) {
-        if (!seen[p]) seen[p] = 1, todo.push_back(p);
-      });
+      if (downward) {
+        for_each_child(v, with_depends, visit);
+      } else {
+        for_each_parent(v, with_depends, visit);
+      }
     }
     return seen;
   }
+  Marks ancestors(const std::vector<Vertex>& starts, bool with_depends) const {
+    return reach(starts, with_depends, /*downward=*/false);
+  }
   // `starts` and everything that reaches them through parents.
   Marks descendants(const std::vector<Vertex>& starts, bool with_depends) const {
-    Marks seen(size(), 0);
-    std::vector<Vertex> todo;
-    for (Vertex s : starts) {
-      if (!seen[s]) seen[s] = 1, todo.push_back(s);
-    }
-    while (!todo.empty()) {
-      Vertex v = todo.back();
-      todo.pop_back();
-      for_each_child(v, with_depends, [&](Vertex c) {
-        if (!seen[c]) seen[c] = 1, todo.push_back(c);
-      });
-    }
-    return seen;
+    return reach(starts, with_depends, /*downward=*/true);
   }
   // The marked vertices that no other marked vertex reaches through down_revision or
   // depends_on (the set need not be closed under ancestry), in topological order.

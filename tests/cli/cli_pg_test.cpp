@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/revision_text.hpp"
 #include "tests/support/generated_schema.hpp"
 #include "tests/support/pg_harness.hpp"
 
@@ -38,29 +39,11 @@ namespace {
 
 const std::string kRoot = DISTIL_SOURCE_DIR;
 
-std::string rev(const std::string& id, const std::string& down, const std::string& upgrade,
-                const std::string& downgrade, const std::string& extra = "") {
-  return "revision: \"" + id + "\"\ndown_revision: " + (down.empty() ? "null" : down) +
-         "\nmessage: rev " + id + "\ncreate_date: 2026-11-26T00:00:00Z\n" + extra +
-         "upgrade:\n" + upgrade + "downgrade:\n" + downgrade;
-}
-
-std::string create(const std::string& table) {
-  return "  - create_table: {name: " + table +
-         ", columns: [{name: id, type: integer, primary_key: true}, {name: v, type: text}]}\n";
-}
-std::string drop(const std::string& table) { return "  - drop_table: {name: " + table + "}\n"; }
-
-// A linear history a -> b -> c, each creating one table.
-void linear(const PgProject& p) {
-  p.add_revision("0001_a.yaml", rev("aaaa11110001", "", create("t1"), drop("t1")));
-  p.add_revision("0002_b.yaml", rev("bbbb22220002", "\"aaaa11110001\"", create("t2"), drop("t2")));
-  p.add_revision("0003_c.yaml", rev("cccc33330003", "\"bbbb22220002\"", create("t3"), drop("t3")));
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using distil::testing::contains;
+using distil::testing::create;
+using distil::testing::drop;
+using distil::testing::linear;
+using distil::testing::rev;
 
 bool has(const std::vector<std::string>& rows, const std::string& row) {
   return std::find(rows.begin(), rows.end(), row) != rows.end();

@@ -9,6 +9,7 @@
 
 #include <unistd.h>  // getpid, which the harness uses
 
+#include "tests/support/revision_text.hpp"
 #include "tests/support/cli_harness.hpp"
 
 using distil::testing::Project;
@@ -18,9 +19,7 @@ using distil::testing::write_text;
 
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using distil::testing::contains;
 
 // The DDL SQLAlchemy's create_all emits for SQLite (its layout, types and constraint order).
 const char* const kCreateAll = R"(

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/revision_text.hpp"
 #include "tests/support/cli_harness.hpp"
 #include "tests/support/generated_schema.hpp"
 
@@ -33,9 +34,7 @@ namespace {
 const std::string kRoot = DISTIL_SOURCE_DIR;
 const std::string kSchemaSql = "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name";
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using distil::testing::contains;
 
 // Points the project's config at a models folder inside it.
 void use_models(const Project& p) {
