@@ -121,9 +121,12 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
   DISTIL_TRY(auto steps, plan(heads));
   bool sqlite = conn.dialect() == emitters::Dialect::sqlite;
   int applied = 0;
-  for (const auto& step : steps) {
+  const size_t total = steps.size();
+  for (size_t index = 0; index < total; ++index) {
+    const PlanStep& step = steps[index];
     Heads after = graph.after_step(heads, step);
     if (options.log) options.log(emitters::describe_step(step, heads, after));
+    if (options.on_step_start) options.on_step_start(index, total, step);
     if (!step.revision->transactional) {
       auto now = read_heads(conn, graph, options.version_table);
       if (!now) return fail(std::move(now.error()));
@@ -134,6 +137,7 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
       DISTIL_CHECK(run_outside_transaction(conn, graph, step, heads, options));
       heads = std::move(after);
       ++applied;
+      if (options.on_step_done) options.on_step_done(index, total, step);
       continue;
     }
     bool fk_off = false;
@@ -172,6 +176,7 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
     }
     heads = std::move(after);
     ++applied;
+    if (options.on_step_done) options.on_step_done(index, total, step);
   }
   return applied;
 }

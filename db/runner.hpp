@@ -16,6 +16,10 @@ struct RunOptions {
   int lock_timeout_ms = 60000;
   bool verbose = false;                           // log each statement
   std::function<void(const std::string&)> log;    // INFO lines (stderr)
+  // Called before each revision of the plan starts (index from 0) and after it committed;
+  // for progress displays.
+  std::function<void(size_t index, size_t total, const model::PlanStep& step)> on_step_start;
+  std::function<void(size_t index, size_t total, const model::PlanStep& step)> on_step_done;
 };
 
 // The version-table rows, validated against the graph: a row naming a revision no file
