@@ -7,6 +7,7 @@
 #include "db/postgres/connection.hpp"
 #include "db/sqlite/connection.hpp"
 #include "model/sql_expr.hpp"
+#include "model/revision_cache.hpp"
 #include "model/yaml/revision_io.hpp"
 
 namespace distil::cli {
@@ -22,6 +23,17 @@ Result<const Config*> Context::config() {
     config_ = std::move(c);
   }
   return &*config_;
+}
+
+Result<const model::RevisionGraph*> Context::graph_headers() {
+  if (graph_) return &*graph_;
+  if (!header_graph_) {
+    DISTIL_TRY(const Config* c, config());
+    DISTIL_TRY(auto revisions, model::load_revision_headers(c->versions));
+    DISTIL_TRY(auto g, model::RevisionGraph::build(std::move(revisions)));
+    header_graph_ = std::move(g);
+  }
+  return &*header_graph_;
 }
 
 Result<const model::RevisionGraph*> Context::graph() {
@@ -67,25 +79,16 @@ void Context::log(const std::string& message) {
   std::cerr << "INFO  [distil] " << message << "\n";
 }
 
+void Context::warn(const std::string& message) {
+  std::cerr << "WARNING [distil] " << message << "\n";
+}
+
 namespace {
 
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
   return out;
-}
-
-bool is_head(const model::RevisionGraph& graph, const model::Revision& rev) {
-  for (const auto* h : graph.heads())
-    if (h == &rev) return true;
-  return false;
-}
-
-int child_count(const model::RevisionGraph& graph, const model::Revision& rev) {
-  int n = 0;
-  for (const auto& r : graph.revisions())
-    for (const auto& d : r.down_revisions) n += d == rev.id;
-  return n;
 }
 
 }  // namespace
@@ -101,11 +104,11 @@ std::string format_revision(const model::RevisionGraph& graph, const model::Revi
   text += rev.id;
   if (o.branches && !rev.branch_labels.empty()) text += " (" + join(rev.branch_labels) + ")";
   if (o.head || o.tree) {
-    if (is_head(graph, rev)) text += " (head)";
+    if (graph.is_head(rev)) text += " (head)";
     if (current.count(rev.id)) text += " (current)";
   }
   if (o.tree) {
-    if (child_count(graph, rev) > 1) text += " (branchpoint)";
+    if (graph.children(rev).size() > 1) text += " (branchpoint)";
     if (rev.down_revisions.size() > 1) text += " (mergepoint)";
   }
   if (o.doc) text += ", " + rev.message;
@@ -122,9 +125,7 @@ std::string format_verbose(const model::RevisionGraph& graph, const model::Revis
   }
   if (!rev.depends_on.empty()) text += "Also depends on: " + join(rev.depends_on) + "\n";
   std::vector<std::string> children;
-  for (const auto& r : graph.revisions())
-    for (const auto& d : r.down_revisions)
-      if (d == rev.id) children.push_back(r.id);
+  for (const auto* c : graph.children(rev)) children.push_back(c->id);
   if (children.size() > 1) text += "Branches into: " + join(children) + "\n";
   if (!rev.branch_labels.empty()) text += "Branch names: " + join(rev.branch_labels) + "\n";
   text += "Path: " + rev.path + "\n\n";

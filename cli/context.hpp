@@ -27,16 +27,22 @@ struct Context {
   // Loaded on demand.
   model::Result<const Config*> config();
   model::Result<const model::RevisionGraph*> graph();
+  // The same graph from revision headers only (no ops; model/revision_cache.hpp), for
+  // commands that never run or render ops: history, heads, current, branches, stamp, graph.
+  model::Result<const model::RevisionGraph*> graph_headers();
   model::Result<DatabaseUrl> url();
   // Opens the database; `create` false fails when a SQLite file does not exist.
   model::Result<std::unique_ptr<db::Connection>> connect(bool create = true);
 
   // Writes an INFO line to stderr: "INFO  [distil] message".
   static void log(const std::string& message);
+  // Writes a WARNING line to stderr: "WARNING [distil] message".
+  static void warn(const std::string& message);
 
  private:
   std::optional<Config> config_;
   std::optional<model::RevisionGraph> graph_;
+  std::optional<model::RevisionGraph> header_graph_;
 };
 
 // "1975ea83b712 (label) (head)" and friends, as Alembic prints revisions.

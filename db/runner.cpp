@@ -3,6 +3,9 @@
 
 #include "emitters/sql/script.hpp"
 
+#include <algorithm>
+#include <set>
+
 namespace distil::db {
 
 using model::Error;
@@ -38,7 +41,49 @@ Result<Heads> read_heads(Connection& conn, const model::RevisionGraph& graph,
   return heads;
 }
 
+Result<std::vector<EditedRevision>> edited_revisions(Connection& conn,
+                                                     const model::RevisionGraph& graph,
+                                                     const Heads& heads,
+                                                     const std::string& version_table) {
+  std::vector<EditedRevision> out;
+  DISTIL_TRY(bool exists, conn.table_exists(emitters::kHashTable));
+  if (!exists || heads.empty()) return out;
+  DISTIL_TRY(auto rows, conn.query(emitters::hash_select_sql(version_table)));
+  std::set<std::string> applied = graph.applied_set(heads);
+  for (const auto& row : rows) {
+    if (row.size() < 2 || !row[0] || !row[1] || !applied.count(*row[0])) continue;
+    const model::Revision* rev = graph.find(*row[0]);
+    if (rev && rev->content_hash != *row[1]) out.push_back({rev, *row[1]});
+  }
+  std::sort(out.begin(), out.end(), [](const EditedRevision& a, const EditedRevision& b) {
+    return a.revision->id < b.revision->id;
+  });
+  return out;
+}
+
+std::string describe_edit(const EditedRevision& edit) {
+  const auto& rev = *edit.revision;
+  return "revision " + rev.id + (rev.path.empty() ? "" : " (" + rev.path + ")") +
+         " was edited after it was applied (recorded sha256 " + edit.recorded_sha256.substr(0, 12) +
+         "…, file now " + rev.content_hash.substr(0, 12) +
+         "…); the database does not have the edit. Restore the file, or put the change in a new "
+         "revision; `stamp` records the current contents once the database really matches them";
+}
+
 namespace {
+
+// Under -v, every statement the runner sends is logged before it is sent.
+void verbose_log(const RunOptions& options, const std::string& line) {
+  if (options.verbose && options.log) options.log(line);
+}
+
+// The version-table update of one step, then its hash record.
+std::vector<std::string> bookkeeping_sql(const Heads& before, const Heads& after,
+                                         const PlanStep& step, const RunOptions& options) {
+  auto out = emitters::version_update_sql(before, after, options.version_table);
+  for (auto& sql : emitters::hash_update_sql(step, options.version_table)) out.push_back(std::move(sql));
+  return out;
+}
 
 // Runs the ops of a `transaction: false` revision one by one outside a transaction, then
 // its version update in a transaction of its own. A failure part-way leaves the ops before
@@ -64,15 +109,18 @@ Result<void> run_outside_transaction(Connection& conn, const model::RevisionGrap
       }
     }
   }
+  verbose_log(options, "BEGIN");
   DISTIL_CHECK(conn.begin());
   Heads after = graph.after_step(before, step);
-  for (const auto& sql : emitters::version_update_sql(before, after, options.version_table)) {
+  for (const auto& sql : bookkeeping_sql(before, after, step, options)) {
+    verbose_log(options, sql + ";");
     auto r = conn.execute(sql);
     if (!r) {
       conn.rollback();
       return fail(emitters::locate(std::move(r.error()), step, ops.size()));
     }
   }
+  verbose_log(options, "COMMIT");
   return conn.commit();
 }
 
@@ -104,7 +152,7 @@ Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const
     }
   }
   Heads after = graph.after_step(before, step);
-  for (const auto& sql : emitters::version_update_sql(before, after, options.version_table)) {
+  for (const auto& sql : bookkeeping_sql(before, after, step, options)) {
     auto r = exec(sql);
     if (!r) return fail(emitters::locate(std::move(r.error()), step, ops.size()));
   }
@@ -117,7 +165,12 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
                 const RunOptions& options) {
   DISTIL_CHECK(conn.lock_migrations(options.lock_timeout_ms));
   DISTIL_CHECK(conn.execute(emitters::version_table_ddl(options.version_table)));
+  DISTIL_CHECK(conn.execute(emitters::hash_table_ddl()));
   DISTIL_TRY(Heads heads, read_heads(conn, graph, options.version_table));
+  DISTIL_TRY(auto edited, edited_revisions(conn, graph, heads, options.version_table));
+  auto warn = options.warn ? options.warn : options.log;
+  if (warn)
+    for (const auto& e : edited) warn(describe_edit(e));
   DISTIL_TRY(auto steps, plan(heads));
   bool sqlite = conn.dialect() == emitters::Dialect::sqlite;
   int applied = 0;
@@ -144,7 +197,11 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
     for (;;) {
       // PRAGMA foreign_keys is a no-op inside a transaction, so a revision with a SQLite
       // table rebuild restarts with foreign keys off; each rebuild checks them before COMMIT.
-      if (fk_off) DISTIL_CHECK(conn.execute("PRAGMA foreign_keys=OFF"));
+      if (fk_off) {
+        verbose_log(options, "PRAGMA foreign_keys=OFF;");
+        DISTIL_CHECK(conn.execute("PRAGMA foreign_keys=OFF"));
+      }
+      verbose_log(options, "BEGIN");
       DISTIL_CHECK(conn.begin());
       // Another tool may have moved the version table since we planned: never apply twice.
       auto now = read_heads(conn, graph, options.version_table);
@@ -166,8 +223,12 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
         if (fk_off) (void)conn.execute("PRAGMA foreign_keys=ON");
         return fail(std::move(r.error()));
       }
+      verbose_log(options, "COMMIT");
       auto c = conn.commit();
-      if (fk_off) (void)conn.execute("PRAGMA foreign_keys=ON");
+      if (fk_off) {
+        verbose_log(options, "PRAGMA foreign_keys=ON;");
+        (void)conn.execute("PRAGMA foreign_keys=ON");
+      }
       if (!c) {
         conn.rollback();
         return fail(emitters::locate(std::move(c.error()), step, emitters::step_ops(step).size()));
@@ -181,9 +242,11 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
   return applied;
 }
 
-Result<void> stamp(Connection& conn, const Stamper& target, const RunOptions& options) {
+Result<void> stamp(Connection& conn, const model::RevisionGraph& graph, const Stamper& target,
+                   const RunOptions& options) {
   DISTIL_CHECK(conn.lock_migrations(options.lock_timeout_ms));
   DISTIL_CHECK(conn.execute(emitters::version_table_ddl(options.version_table)));
+  DISTIL_CHECK(conn.execute(emitters::hash_table_ddl()));
   DISTIL_CHECK(conn.begin());
   auto rows = read_rows(conn, options.version_table);
   if (!rows) {
@@ -195,7 +258,16 @@ Result<void> stamp(Connection& conn, const Stamper& target, const RunOptions& op
     conn.rollback();
     return fail(std::move(next.error()));
   }
-  for (const auto& sql : emitters::version_update_sql(*rows, *next, options.version_table)) {
+  // Heads that name no revision (stamp --purge of an unknown row) have no file to hash.
+  model::Heads known;
+  for (const auto& h : *next)
+    if (graph.find(h)) known.insert(h);
+  std::vector<const model::Revision*> applied;
+  for (const auto& id : graph.applied_set(known)) applied.push_back(graph.find(id));
+  auto statements = emitters::version_update_sql(*rows, *next, options.version_table);
+  for (auto& sql : emitters::hash_reset_sql(applied, options.version_table))
+    statements.push_back(std::move(sql));
+  for (const auto& sql : statements) {
     if (options.verbose && options.log) options.log(sql + ";");
     auto r = conn.execute(sql);
     if (!r) {

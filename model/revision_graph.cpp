@@ -751,6 +751,22 @@ std::vector<const Revision*> RevisionGraph::branch_points() const {
   const Impl& im = Impl::of(impl_);
   return pointers(im, im.branch_points);
 }
+std::vector<const Revision*> RevisionGraph::children(const Revision& revision) const {
+  const Impl& im = Impl::of(impl_);
+  std::vector<const Revision*> out;
+  auto it = im.by_id.find(revision.id);
+  if (it == im.by_id.end()) return out;
+  im.for_each_child(it->second, false, [&](Vertex c) { out.push_back(&im.rev(c)); });
+  return out;
+}
+bool RevisionGraph::is_head(const Revision& revision) const {
+  const Impl& im = Impl::of(impl_);
+  auto it = im.by_id.find(revision.id);
+  if (it == im.by_id.end()) return false;
+  bool any = false;
+  im.for_each_child(it->second, false, [&](Vertex) { any = true; });
+  return !any;
+}
 std::vector<const Revision*> RevisionGraph::topological_order() const {
   const Impl& im = Impl::of(impl_);
   return pointers(im, im.topo);

@@ -44,6 +44,9 @@ class RevisionGraph {
   std::vector<const Revision*> bases() const;
   // Revisions named as down_revision by more than one revision.
   std::vector<const Revision*> branch_points() const;
+  // The revisions naming `revision` as a down_revision (depends_on not counted).
+  std::vector<const Revision*> children(const Revision& revision) const;
+  bool is_head(const Revision& revision) const;
   // All revisions, parents before children (down_revision and depends_on both order);
   // ties broken by file number, then id, so the order is stable.
   std::vector<const Revision*> topological_order() const;

@@ -71,12 +71,17 @@ Result<Heads> stamped(const model::RevisionGraph& graph, const Heads& rows,
 
 Result<void> run_stamp(const StampOptions& o, Context& ctx) {
   DISTIL_TRY(const Config* config, ctx.config());
-  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph_headers());
   if (o.sql) {
     // Offline: the script starts from an empty version table, as Alembic's.
     DISTIL_TRY(Heads after, stamped(*graph, {}, o.revisions, true));
     std::cout << emitters::version_table_ddl(config->version_table) << ";\n";
     for (const auto& s : emitters::version_update_sql({}, after, config->version_table))
+      std::cout << s << ";\n";
+    std::vector<const model::Revision*> applied;
+    for (const auto& id : graph->applied_set(after)) applied.push_back(graph->find(id));
+    std::cout << emitters::hash_table_ddl() << ";\n";
+    for (const auto& s : emitters::hash_reset_sql(applied, config->version_table))
       std::cout << s << ";\n";
     return {};
   }
@@ -86,7 +91,7 @@ Result<void> run_stamp(const StampOptions& o, Context& ctx) {
                      .log = Context::log};
   Heads before;
   Heads after_rows;
-  DISTIL_CHECK(db::stamp(*conn, [&](const Heads& rows) -> Result<Heads> {
+  DISTIL_CHECK(db::stamp(*conn, *graph, [&](const Heads& rows) -> Result<Heads> {
     before = rows;
     DISTIL_TRY(Heads after, stamped(*graph, rows, o.revisions, o.purge));
     after_rows = after;

@@ -35,7 +35,8 @@ struct Scope {
 };
 
 // The tables in scope, as a CTE every query starts with ($1 schema, $2 version table,
-// $3 one table or NULL). Partitions belong to their parent; views are not tables.
+// $3 one table or NULL). The tool's own _distil_* tables are not the user's. Partitions
+// belong to their parent; views are not tables.
 constexpr std::string_view kTablesCte = R"sql(
 WITH t AS (
   SELECT c.oid, c.relname
@@ -43,6 +44,7 @@ WITH t AS (
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
     AND c.relname <> $2 AND ($3::text IS NULL OR c.relname = $3::text)
+    AND ($3::text IS NOT NULL OR c.relname NOT LIKE '\_distil\_%')
 )
 )sql";
 

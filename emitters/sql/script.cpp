@@ -4,6 +4,9 @@
 #include "emitters/sql/postgres/render.hpp"
 #include "emitters/sql/sqlite/render.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace distil::emitters {
 
 using model::Error;
@@ -24,6 +27,8 @@ Result<RenderedOp> render(Dialect dialect, const model::Op& op, const SchemaSour
 }
 
 const std::vector<model::Op>& step_ops(const PlanStep& step) {
+  if (!step.revision->ops_loaded)  // a programming error: never apply a header-only revision
+    throw std::logic_error("revision " + step.revision->id + " was loaded without its ops");
   return step.upgrade ? step.revision->upgrade : step.revision->downgrade;
 }
 
@@ -52,6 +57,48 @@ std::vector<std::string> version_update_sql(const Heads& before, const Heads& af
   for (size_t i = pairs; i < added.size(); ++i)
     out.push_back("INSERT INTO " + t + " (version_num) VALUES (" + quote_literal(added[i]) + ")");
   return out;
+}
+
+std::string hash_table_ddl() {
+  return "CREATE TABLE IF NOT EXISTS " + std::string(kHashTable) +
+         " (version_table VARCHAR(255) NOT NULL, revision VARCHAR(32) NOT NULL, "
+         "sha256 CHAR(64) NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+         "PRIMARY KEY (version_table, revision))";
+}
+
+std::vector<std::string> hash_update_sql(const PlanStep& step, std::string_view version_table) {
+  const auto& rev = *step.revision;
+  std::string where = " WHERE version_table = " + quote_literal(version_table) +
+                      " AND revision = " + quote_literal(rev.id);
+  if (!step.upgrade) return {"DELETE FROM " + std::string(kHashTable) + where};
+  return {"INSERT INTO " + std::string(kHashTable) + " (version_table, revision, sha256) VALUES (" +
+          quote_literal(version_table) + ", " + quote_literal(rev.id) + ", " +
+          quote_literal(rev.content_hash) +
+          ") ON CONFLICT (version_table, revision) DO UPDATE SET sha256 = excluded.sha256, "
+          "applied_at = CURRENT_TIMESTAMP"};
+}
+
+std::vector<std::string> hash_reset_sql(const std::vector<const model::Revision*>& applied,
+                                        std::string_view version_table) {
+  std::vector<std::string> out{"DELETE FROM " + std::string(kHashTable) +
+                               " WHERE version_table = " + quote_literal(version_table)};
+  constexpr size_t kBatch = 500;
+  for (size_t i = 0; i < applied.size(); i += kBatch) {
+    std::string sql = "INSERT INTO " + std::string(kHashTable) +
+                      " (version_table, revision, sha256) VALUES ";
+    for (size_t j = i; j < std::min(applied.size(), i + kBatch); ++j) {
+      if (j > i) sql += ", ";
+      sql += "(" + quote_literal(version_table) + ", " + quote_literal(applied[j]->id) + ", " +
+             quote_literal(applied[j]->content_hash) + ")";
+    }
+    out.push_back(std::move(sql));
+  }
+  return out;
+}
+
+std::string hash_select_sql(std::string_view version_table) {
+  return "SELECT revision, sha256 FROM " + std::string(kHashTable) +
+         " WHERE version_table = " + quote_literal(version_table);
 }
 
 std::string describe_step(const PlanStep& step, const Heads& before, const Heads& after) {
@@ -101,8 +148,14 @@ Error locate(Error error, const PlanStep& step, size_t op_index) {
     if (op_index < lines.size()) error.where.line = lines[op_index];
   }
   if (error.where.revision.empty()) error.where.revision = rev.id;
-  error.message = std::string(step.upgrade ? "upgrade" : "downgrade") + " op " +
-                  std::to_string(op_index + 1) + ": " + error.message;
+  const auto& ops = step.upgrade ? rev.upgrade : rev.downgrade;
+  // Past the last op: the bookkeeping (version-table update, hash record) or the COMMIT.
+  error.message = (op_index >= ops.size()
+                       ? std::string("version-table update / COMMIT after the ") +
+                             (step.upgrade ? "upgrade" : "downgrade") + " ops"
+                       : std::string(step.upgrade ? "upgrade" : "downgrade") + " op " +
+                             std::to_string(op_index + 1)) +
+                  ": " + error.message;
   return error;
 }
 
@@ -112,6 +165,7 @@ Result<std::string> offline_script(Dialect dialect, const model::RevisionGraph& 
   std::string out;
   auto emit = [&out](const std::string& sql) { out += sql + ";\n"; };
   if (options.create_version_table) emit(version_table_ddl(options.version_table));
+  emit(hash_table_ddl());
   SimulatedSchema sim(graph, start);
   Heads heads = start;
   for (const auto& step : steps) {
@@ -126,7 +180,10 @@ Result<std::string> offline_script(Dialect dialect, const model::RevisionGraph& 
       for (auto& s : rendered->statements) body.push_back(std::move(s));
       sim.advance(ops[i]);
     }
-    out += "\n-- " + describe_step(step, heads, next) + "\n";
+    // One comment line: a message with a line break must not end the comment (it is no SQL).
+    std::string comment = describe_step(step, heads, next);
+    std::replace_if(comment.begin(), comment.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    out += "\n-- " + comment + "\n";
     if (!step.revision->transactional) {
       // `transaction: false`: the ops run on their own, the version update after them.
       out += "-- transaction: false (these statements cannot run inside a transaction)\n";
@@ -137,6 +194,7 @@ Result<std::string> offline_script(Dialect dialect, const model::RevisionGraph& 
     emit("BEGIN");
     for (const auto& s : body) emit(s);
     for (const auto& s : version_update_sql(heads, next, options.version_table)) emit(s);
+    for (const auto& s : hash_update_sql(step, options.version_table)) emit(s);
     emit("COMMIT");
     if (rebuild) emit("PRAGMA foreign_keys=ON");
     heads = std::move(next);

@@ -48,6 +48,18 @@ struct OfflineOptions {
   bool create_version_table = true;  // emit the version-table DDL first
 };
 
+// The side table that records, per version table, the SHA-256 of each applied revision's
+// file, so an edit made after applying can be told. The version table stays Alembic's.
+inline constexpr std::string_view kHashTable = "_distil_revision_hashes";
+std::string hash_table_ddl();
+// Within a revision's transaction: record its hash (upgrade) or forget it (downgrade).
+std::vector<std::string> hash_update_sql(const model::PlanStep& step, std::string_view version_table);
+// For stamp: the recorded hashes become exactly those of `applied` (current file contents).
+std::vector<std::string> hash_reset_sql(const std::vector<const model::Revision*>& applied,
+                                        std::string_view version_table);
+// The select that reads the recorded (revision, sha256) pairs of `version_table`.
+std::string hash_select_sql(std::string_view version_table);
+
 // The complete script for `steps` starting from `start`: version-table DDL, then each
 // revision as BEGIN; ops; version update; COMMIT; (with PRAGMA foreign_keys=OFF around a
 // SQLite rebuild). Errors name the revision and op index.

@@ -2,6 +2,8 @@
 // yaml-cpp stays in this file; its exceptions become Errors carrying the file and line.
 #include "model/yaml/revision_io.hpp"
 
+#include "model/content_hash.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -273,13 +275,39 @@ std::vector<std::string> read_ids(const Reader& reader, const Entry* entry) {
   return ids;
 }
 
+// `lint: {ignore: [L003, "L004:orders.legacy"]}`: each entry a rule id (L and three digits),
+// optionally followed by ":table" or ":table.column".
+std::vector<std::string> read_lint(const Reader& reader, const Entry& entry) {
+  std::vector<std::string> ignore;
+  if (entry.value.IsNull()) return ignore;
+  if (!entry.value.IsMap()) {
+    reader.raise(entry.line, "lint: expected a mapping such as {ignore: [L003]}, found " +
+                                 std::string(kind_of(entry.value)));
+  }
+  Fields f(reader, entry.value, entry.line, Context{.what = "lint"}, {"ignore"});
+  f.check_keys();
+  for (std::string& item : f.names("ignore", /*required=*/false)) {
+    const bool rule = item.size() >= 4 && item[0] == 'L' &&
+                      std::all_of(item.begin() + 1, item.begin() + 4,
+                                  [](unsigned char c) { return std::isdigit(c) != 0; }) &&
+                      (item.size() == 4 || (item[4] == ':' && item.size() > 5));
+    if (!rule) {
+      f.raise(f.line(), "ignore: " + quote(item) +
+                            " is not a lint rule id such as L003 (or L003:table, "
+                            "L003:table.column)");
+    }
+    ignore.push_back(std::move(item));
+  }
+  return ignore;
+}
+
 Revision read_revision(Reader& reader, const YAML::Node& root) {
   if (root.IsNull()) {
     reader.raise(1, "the file is empty; a revision needs at least revision: and upgrade:");
   }
   Fields f(reader, root, 1, Context{},
            {"revision", "down_revision", "message", "create_date", "branch_labels", "depends_on",
-            "transaction", "upgrade", "downgrade"});
+            "transaction", "lint", "upgrade", "downgrade"});
   Revision rev;
   // The id first, so every later error names the revision.
   const Entry& id = f.need("revision");
@@ -293,6 +321,7 @@ Revision read_revision(Reader& reader, const YAML::Node& root) {
   rev.branch_labels = read_ids(reader, f.find("branch_labels"));
   rev.depends_on = read_ids(reader, f.find("depends_on"));
   rev.transactional = f.optional_bool("transaction").value_or(true);
+  if (const Entry* lint = f.find("lint"); lint != nullptr) rev.lint_ignore = read_lint(reader, *lint);
   const Entry* upgrade = f.find("upgrade");
   if (upgrade == nullptr) {
     f.check_keys();
@@ -309,14 +338,7 @@ Revision read_revision(Reader& reader, const YAML::Node& root) {
 
 // Loads the single YAML document of `text`; more than one is an error.
 YAML::Node load_document(const Reader& reader, std::string_view text) {
-  std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-  if (documents.empty()) return YAML::Node(YAML::NodeType::Null);
-  if (documents.size() > 1) {
-    reader.raise(
-        reader.line_of(documents[1], 0),
-        "a revision file holds one YAML document, found " + std::to_string(documents.size()));
-  }
-  return documents.front();
+  return detail::load_single_document(reader, text, "a revision file");
 }
 
 // NNNN of "NNNN_slug.yaml"; 0 without a numeric prefix.
@@ -334,10 +356,12 @@ int file_number(const std::filesystem::path& path) {
 }  // namespace
 
 Result<Revision> parse_revision(std::string_view text, const std::string& path) {
-  Reader reader(path, 1, ErrorCode::revision);
+  Reader reader(path, 1, ErrorCode::revision, text.size());
   try {
     YAML::Node root = load_document(reader, text);
-    return read_revision(reader, root);
+    Revision rev = read_revision(reader, root);
+    rev.content_hash = sha256_hex(text);
+    return rev;
   } catch (const ParseFailure& failure) {
     return fail(failure.error);
   } catch (const YAML::Exception& e) {
@@ -360,7 +384,7 @@ Result<Revision> load_revision(const std::filesystem::path& path) {
   return rev;
 }
 
-Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder) {
+Result<std::vector<std::filesystem::path>> list_revision_files(const std::filesystem::path& folder) {
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec)) {
     return fail(
@@ -368,25 +392,30 @@ Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder
               .message = "versions folder \"" + folder.string() + "\" does not exist" +
                          (std::filesystem::exists(folder, ec) ? " (it is not a folder)" : "")});
   }
-  std::vector<std::filesystem::path> files;
+  std::vector<std::string> names;
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end;
        it.increment(ec)) {
-    const std::filesystem::path& file = it->path();
-    const std::string name = file.filename().string();
+    std::string name = it->path().filename().string();
     // Editors' lock and backup files (".#0003_x.yaml") are not revisions.
-    if (file.extension() == ".yaml" && !name.starts_with('.') && it->is_regular_file(ec)) {
-      files.push_back(file);
-    }
+    if (name.ends_with(".yaml") && !name.starts_with('.') && it->is_regular_file(ec))
+      names.push_back(std::move(name));
   }
   if (ec) {
     return fail(Error{
         .code = ErrorCode::io,
         .message = "cannot list versions folder \"" + folder.string() + "\": " + ec.message()});
   }
-  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
-    return a.filename().string() < b.filename().string();
-  });
+  std::sort(names.begin(), names.end());
+  std::vector<std::filesystem::path> files;
+  files.reserve(names.size());
+  for (const auto& name : names) files.push_back(folder / name);
+  return files;
+}
+
+Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder) {
+  DISTIL_TRY(auto files, list_revision_files(folder));
   std::vector<Revision> revisions;
+  revisions.reserve(files.size());
   for (const std::filesystem::path& file : files) {
     DISTIL_TRY(Revision rev, load_revision(file));
     revisions.push_back(std::move(rev));
@@ -395,7 +424,7 @@ Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder
 }
 
 Result<std::vector<Op>> parse_ops(std::string_view text, const std::string& path, int first_line) {
-  Reader reader(path, first_line, ErrorCode::revision);
+  Reader reader(path, first_line, ErrorCode::revision, text.size());
   try {
     YAML::Node root = load_document(reader, text);
     std::vector<Op> ops;

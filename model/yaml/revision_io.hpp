@@ -20,6 +20,10 @@ Result<Revision> parse_revision(std::string_view text, const std::string& path);
 // Reads and parses a file; the NNNN prefix of its name becomes Revision::number.
 Result<Revision> load_revision(const std::filesystem::path& path);
 
+// The revision files of a versions folder: every *.yaml not starting with '.', sorted by
+// name. A missing folder is an ErrorCode::config error naming it.
+Result<std::vector<std::filesystem::path>> list_revision_files(const std::filesystem::path& folder);
+
 // Loads every *.yaml file of a versions folder (sorted by name). A missing folder is an
 // ErrorCode::config error naming it.
 Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder);

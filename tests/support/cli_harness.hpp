@@ -105,9 +105,10 @@ class Project {
   std::vector<std::string> versions() const {
     return query("SELECT version_num FROM alembic_version ORDER BY version_num");
   }
+  // The user's tables and the version table (not the tool's _distil_* side tables).
   std::vector<std::string> tables() const {
     return query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                 "ORDER BY name");
+                 "AND name NOT LIKE '\\_distil\\_%' ESCAPE '\\' ORDER BY name");
   }
 
  private:

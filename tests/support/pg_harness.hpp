@@ -215,10 +215,11 @@ class PgProject {
   std::vector<std::string> versions() const {
     return query("SELECT version_num FROM alembic_version ORDER BY version_num");
   }
+  // The user's tables and the version table (not the tool's _distil_* side tables).
   std::vector<std::string> tables() const {
     return query(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY "
-        "table_name");
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND "
+        "table_name NOT LIKE '\\_distil\\_%' ORDER BY table_name");
   }
   // information_schema.columns of every public table: the facts a schema comparison needs.
   std::vector<std::string> columns() const {
@@ -226,7 +227,7 @@ class PgProject {
         "SELECT table_name, column_name, data_type, udt_name, is_nullable, column_default, "
         "character_maximum_length, numeric_precision, numeric_scale, is_identity, "
         "identity_generation FROM information_schema.columns WHERE table_schema = 'public' "
-        "ORDER BY table_name, ordinal_position");
+        "AND table_name NOT LIKE '\\_distil\\_%' ORDER BY table_name, ordinal_position");
   }
   // Constraints, indexes and comments, by name: the rest of a schema comparison.
   std::vector<std::string> constraints() const {

@@ -1,0 +1,224 @@
+// The header cache of a versions folder. Format: the magic line, then one record per file,
+// every field a netstring ("<length>:<bytes>,"), so any byte of a message round-trips.
+#include "model/revision_cache.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "model/yaml/revision_io.hpp"
+
+namespace distil::model {
+
+namespace {
+
+constexpr std::string_view kMagic = "distil-revision-cache 1\n";
+
+struct FileStamp {
+  long long size = 0, mtime_ns = 0, inode = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+void put(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+  out += ',';
+}
+void put(std::string& out, long long n) { put(out, std::to_string(n)); }
+void put(std::string& out, const std::vector<std::string>& list) {
+  put(out, static_cast<long long>(list.size()));
+  for (const auto& s : list) put(out, s);
+}
+
+// Reads fields back; any malformation makes the whole cache unusable (ok() false).
+class Fields {
+ public:
+  explicit Fields(std::string_view text) : rest_(text) {}
+  bool ok() const { return ok_; }
+  bool done() const { return rest_.empty(); }
+  std::string_view next() {
+    size_t colon = rest_.find(':');
+    size_t length = 0;
+    if (!ok_ || colon == std::string_view::npos ||
+        std::from_chars(rest_.data(), rest_.data() + colon, length).ec != std::errc() ||
+        length >= rest_.size() - colon - 1 || rest_[colon + 1 + length] != ',') {
+      ok_ = false;
+      return {};
+    }
+    std::string_view field = rest_.substr(colon + 1, length);
+    rest_.remove_prefix(colon + 2 + length);
+    return field;
+  }
+  long long number() {
+    std::string_view f = next();
+    long long n = 0;
+    if (ok_ && std::from_chars(f.data(), f.data() + f.size(), n).ec != std::errc()) ok_ = false;
+    return n;
+  }
+  std::vector<std::string> list() {
+    long long count = number();
+    std::vector<std::string> out;
+    if (count < 0 || count > 1'000'000) ok_ = false;
+    for (long long i = 0; ok_ && i < count; ++i) out.emplace_back(next());
+    return out;
+  }
+
+ private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
+
+struct Entry {
+  FileStamp stamp;
+  Revision header;
+};
+
+std::unordered_map<std::string, Entry> read_cache(const std::filesystem::path& file) {
+  std::unordered_map<std::string, Entry> entries;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return entries;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  if (!std::string_view(text).starts_with(kMagic)) return entries;
+  Fields f(std::string_view(text).substr(kMagic.size()));
+  while (f.ok() && !f.done()) {
+    std::string name(f.next());
+    Entry e;
+    e.stamp = {f.number(), f.number(), f.number()};
+    Revision& r = e.header;
+    r.id = f.next();
+    r.down_revisions = f.list();
+    r.message = f.next();
+    r.create_date = f.next();
+    r.branch_labels = f.list();
+    r.depends_on = f.list();
+    r.transactional = f.number() != 0;
+    r.content_hash = f.next();
+    r.number = static_cast<int>(f.number());
+    r.line = static_cast<int>(f.number());
+    r.ops_loaded = false;
+    if (f.ok()) entries.emplace(std::move(name), std::move(e));
+  }
+  if (!f.ok()) entries.clear();
+  return entries;
+}
+
+// One file of the folder: its name and stat.
+struct Listed {
+  std::string name;
+  FileStamp stamp;
+};
+
+// The revision files (as yaml::list_revision_files: *.yaml, not starting with '.', regular
+// files, sorted by name) with their stat, one fstatat per file relative to the folder.
+bool list_with_stamps(const std::filesystem::path& folder, std::vector<Listed>& out) {
+  DIR* dir = ::opendir(folder.c_str());
+  if (dir == nullptr) return false;
+  const int fd = ::dirfd(dir);
+  while (const dirent* entry = ::readdir(dir)) {
+    std::string_view name(entry->d_name);
+    if (!name.ends_with(".yaml") || name.starts_with('.')) continue;
+    struct stat st {};
+    if (::fstatat(fd, entry->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
+    out.push_back({std::string(name),
+                   {static_cast<long long>(st.st_size),
+                    static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
+                    static_cast<long long>(st.st_ino)}});
+  }
+  ::closedir(dir);
+  std::sort(out.begin(), out.end(), [](const Listed& a, const Listed& b) { return a.name < b.name; });
+  return true;
+}
+
+void write_cache(const std::filesystem::path& file, const std::vector<Listed>& files,
+                 const std::vector<Revision>& revisions, long long racy_after) {
+  std::string out(kMagic);
+  for (size_t i = 0; i < files.size(); ++i) {
+    // A file modified in the last two seconds may change again within the same timestamp
+    // tick at the same size ("racy git"): it stays out, and is parsed again until older.
+    if (files[i].stamp.mtime_ns >= racy_after) continue;
+    const Revision& r = revisions[i];
+    put(out, files[i].name);
+    put(out, files[i].stamp.size);
+    put(out, files[i].stamp.mtime_ns);
+    put(out, files[i].stamp.inode);
+    put(out, r.id);
+    put(out, r.down_revisions);
+    put(out, r.message);
+    put(out, r.create_date);
+    put(out, r.branch_labels);
+    put(out, r.depends_on);
+    put(out, r.transactional ? 1 : 0);
+    put(out, r.content_hash);
+    put(out, r.number);
+    put(out, r.line);
+  }
+  // Write beside it and rename: a reader sees the old cache or the new one, never half.
+  std::filesystem::path tmp = file;
+  tmp += ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
+    if (!o) return;  // a read-only folder goes without a cache
+    o.write(out.data(), static_cast<std::streamsize>(out.size()));
+    if (!o) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
+}  // namespace
+
+Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path& folder) {
+  std::vector<Listed> files;
+  if (!list_with_stamps(folder, files)) {
+    DISTIL_TRY(auto listed, yaml::list_revision_files(folder));  // the located error
+    (void)listed;
+    return fail(Error{.code = ErrorCode::io,
+                      .message = "cannot list versions folder \"" + folder.string() + "\""});
+  }
+  auto cached = read_cache(folder / kRevisionCacheFile);
+  std::vector<Revision> out;
+  out.reserve(files.size());
+  bool changed = cached.size() != files.size();
+  const long long racy_after =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch()).count() - 2'000'000'000LL;
+  for (const Listed& file : files) {
+    std::filesystem::path path = folder / file.name;
+    auto hit = cached.find(file.name);
+    if (hit != cached.end() && hit->second.stamp == file.stamp) {
+      out.push_back(std::move(hit->second.header));
+    } else {
+      DISTIL_TRY(Revision rev, yaml::load_revision(path));
+      rev.upgrade.clear();
+      rev.downgrade.clear();
+      rev.upgrade_lines.clear();
+      rev.downgrade_lines.clear();
+      rev.ops_loaded = false;
+      out.push_back(std::move(rev));
+      changed = true;
+    }
+    out.back().path = path.string();
+  }
+  if (changed) write_cache(folder / kRevisionCacheFile, files, out, racy_after);
+  return out;
+}
+
+}  // namespace distil::model

@@ -1,0 +1,125 @@
+// The revision-header cache (model/revision_cache.hpp): the same headers as a full parse,
+// files re-parsed exactly when their stat changes, recent files never trusted, and a broken
+// cache ignored.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "model/revision_cache.hpp"
+#include "model/yaml/revision_io.hpp"
+
+namespace fs = std::filesystem;
+using distil::model::load_revision_headers;
+using distil::model::kRevisionCacheFile;
+
+namespace {
+
+struct Folder {
+  fs::path dir = fs::temp_directory_path() / ("distil-cache-test-" + std::to_string(::getpid()));
+  Folder() {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Folder() { fs::remove_all(dir); }
+  // Writes in place (same inode) and sets the mtime `age` seconds in the past.
+  void write(const std::string& name, const std::string& text, int age = 60) const {
+    {
+      std::fstream f(dir / name, std::ios::in | std::ios::out | std::ios::binary);
+      if (!f) f.open(dir / name, std::ios::out | std::ios::binary);
+      f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    }
+    struct utimbuf times {};
+    times.actime = times.modtime = std::time(nullptr) - age;
+    REQUIRE(::utime((dir / name).c_str(), &times) == 0);
+  }
+};
+
+std::string revision(const std::string& id, const std::string& down, const std::string& message) {
+  return "revision: \"" + id + "\"\ndown_revision: " + (down.empty() ? "null" : "\"" + down + "\"") +
+         "\nmessage: \"" + message + "\"\ncreate_date: 2026-11-26T00:00:00Z\nbranch_labels: [x]\n" +
+         "upgrade:\n  - create_table: {name: t" + id + ", columns: [{name: id, type: integer, primary_key: true}]}\n" +
+         "downgrade:\n  - drop_table: {name: t" + id + "}\n";
+}
+
+}  // namespace
+
+TEST_CASE("headers from the cache equal a full parse, without ops") {
+  Folder f;
+  f.write("0001_a.yaml", revision("a1", "", "first, with commas and: colons"));
+  f.write("0002_b.yaml", revision("b2", "a1", "second\nline"));
+  auto full = distil::model::yaml::load_revisions(f.dir);
+  REQUIRE_MESSAGE(full, (full ? std::string() : full.error().message));
+  for (int pass = 0; pass < 2; ++pass) {  // pass 0 writes the cache, pass 1 reads it
+    CAPTURE(pass);
+    auto headers = load_revision_headers(f.dir);
+    REQUIRE(headers);
+    REQUIRE(headers->size() == 2);
+    for (size_t i = 0; i < 2; ++i) {
+      const auto& h = (*headers)[i];
+      const auto& r = (*full)[i];
+      CHECK(h.id == r.id);
+      CHECK(h.down_revisions == r.down_revisions);
+      CHECK(h.message == r.message);
+      CHECK(h.create_date == r.create_date);
+      CHECK(h.branch_labels == r.branch_labels);
+      CHECK(h.content_hash == r.content_hash);
+      CHECK(h.number == r.number);
+      CHECK(h.path == r.path);
+      CHECK_FALSE(h.ops_loaded);
+      CHECK(h.upgrade.empty());
+    }
+    CHECK(fs::exists(f.dir / kRevisionCacheFile));
+  }
+}
+
+TEST_CASE("a cached file is not parsed again until its stat changes") {
+  Folder f;
+  std::string good = revision("a1", "", "first");
+  f.write("0001_a.yaml", good);
+  REQUIRE(load_revision_headers(f.dir));
+  // Same size, same mtime, same inode: the cache answers (the garbage is not read).
+  std::string garbage(good.size(), '{');
+  f.write("0001_a.yaml", garbage);
+  auto cached = load_revision_headers(f.dir);
+  REQUIRE(cached);
+  CHECK((*cached)[0].id == "a1");
+  // A different mtime: parsed again, and the error is the file's own.
+  f.write("0001_a.yaml", garbage, 30);
+  auto reparsed = load_revision_headers(f.dir);
+  REQUIRE_FALSE(reparsed);
+  CHECK(reparsed.error().where.file == (f.dir / "0001_a.yaml").string());
+}
+
+TEST_CASE("a file modified in the last seconds is never trusted to the cache") {
+  Folder f;
+  std::string good = revision("a1", "", "first");
+  f.write("0001_a.yaml", good, 0);
+  REQUIRE(load_revision_headers(f.dir));
+  f.write("0001_a.yaml", std::string(good.size(), '{'), 0);
+  CHECK_FALSE(load_revision_headers(f.dir));
+}
+
+TEST_CASE("removed and added files, and a corrupt cache") {
+  Folder f;
+  f.write("0001_a.yaml", revision("a1", "", "first"));
+  f.write("0002_b.yaml", revision("b2", "a1", "second"));
+  REQUIRE(load_revision_headers(f.dir)->size() == 2);
+  fs::remove(f.dir / "0002_b.yaml");
+  f.write("0003_c.yaml", revision("c3", "a1", "third"));
+  auto now = load_revision_headers(f.dir);
+  REQUIRE(now);
+  REQUIRE(now->size() == 2);
+  CHECK((*now)[1].id == "c3");
+  std::ofstream(f.dir / kRevisionCacheFile, std::ios::binary | std::ios::trunc)
+      << "distil-revision-cache 1\n99999:short,";
+  auto after = load_revision_headers(f.dir);
+  REQUIRE(after);
+  CHECK(after->size() == 2);
+  CHECK((*after)[0].id == "a1");
+}
