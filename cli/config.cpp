@@ -5,6 +5,7 @@
 // must name its file and line.
 #include "cli/config.hpp"
 
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -34,11 +35,13 @@ Error config_error(std::string message, const std::string& file, int line) {
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"database", {"connection"}},
     {"migration", {"models", "versions", "version_table", "schema"}},
+    {"lint", {"large_table_rows", "ignore"}},
 };
 
-Result<void> read_file(const std::string& file, Config& config) {
-  std::ifstream in(file);
-  if (!in) return fail(config_error("cannot read config file", file, 0));
+}  // namespace
+
+Result<void> parse_config(std::string_view text, const std::string& file, Config& config) {
+  std::istringstream in{std::string(text)};
   std::filesystem::path dir = std::filesystem::absolute(file).parent_path();
   std::string section, raw;
   int line_no = 0;
@@ -88,10 +91,33 @@ Result<void> read_file(const std::string& file, Config& config) {
       config.version_table = value;
     } else if (key == "schema") {
       config.schema = value;
+    } else if (key == "large_table_rows") {
+      std::int64_t rows = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), rows);
+      if (ec != std::errc() || end != value.data() + value.size() || rows < 1)
+        return fail(config_error("large_table_rows must be a whole number of rows, at least 1; got \"" +
+                                     value + "\"",
+                                 file, line_no));
+      config.lint_large_table_rows = rows;
+    } else if (key == "ignore") {
+      config.lint_ignore.clear();
+      std::stringstream items(value);
+      for (std::string item; std::getline(items, item, ',');)
+        if (!trim(item).empty()) config.lint_ignore.push_back(trim(item));
     }
   }
   config.files.push_back(file);
   return {};
+}
+
+namespace {
+
+Result<void> read_file(const std::string& file, Config& config) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(config_error("cannot read config file", file, 0));
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file, config);
 }
 
 }  // namespace

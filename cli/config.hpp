@@ -1,9 +1,11 @@
 // The config file (DESIGN §3): oslo.config INI, as Distil's distil.conf, and database URLs.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/result.hpp"
@@ -27,6 +29,10 @@ struct Config {
   std::filesystem::path versions = "migrations/versions";
   std::string version_table = "alembic_version";
   std::string schema;             // PostgreSQL schema ("" = public)
+  // [lint] (docs/lint.md): the row count from which a PostgreSQL index build without
+  // CONCURRENTLY is reported (L005), and rule ids accepted project-wide.
+  std::int64_t lint_large_table_rows = 100000;
+  std::vector<std::string> lint_ignore;
   std::vector<std::string> files;  // the config files read, in order
 };
 
@@ -34,6 +40,11 @@ struct Config {
 // files, ./distil.conf if present, else the defaults. Paths in [migration] are relative to
 // the file that sets them. Errors (ErrorCode::config) name the file and line.
 model::Result<Config> load_config(const std::vector<std::string>& files);
+
+// Parses one config file's text into `config`, as load_config does for each file: keys
+// override what `config` holds, paths are relative to `file`'s folder, errors
+// (ErrorCode::config) name `file` and the line.
+model::Result<void> parse_config(std::string_view text, const std::string& file, Config& config);
 
 // Parses `sqlite:///rel.db`, `sqlite:////abs.db`, `sqlite://` (memory), `postgresql://...`
 // (also `postgresql+psycopg2://`). Unsupported dialects and malformed URLs are

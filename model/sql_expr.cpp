@@ -579,6 +579,12 @@ Result<std::string> normalize_type(std::string_view type) {
     return bad("not a type name");
   }
   PgQuery__TypeName& type_name = *target->res_target->val->type_cast->type_name;
+  // The grammar takes any expression as a type modifier; PostgreSQL then refuses all but
+  // constants, and the deparser drops them ("hex(randomblob(4))" came out as "hex()").
+  for (size_t i = 0; i < type_name.n_typmods; ++i) {
+    if (type_name.typmods[i]->node_case != PG_QUERY__NODE__NODE_A_CONST)
+      return bad("type modifiers must be constants, e.g. varchar(20) or numeric(12,2)");
+  }
   canonicalize_type_name(type_name);
   drop_array_sizes(type_name);
   std::optional<std::string> out = deparse(*tree);

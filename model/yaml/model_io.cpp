@@ -197,15 +197,9 @@ std::vector<Table> read_tables(const Reader& reader, const YAML::Node& root) {
 }
 
 Result<std::vector<Table>> parse_tables(std::string_view text, const std::string& path) {
-  const Reader reader(path, 1, ErrorCode::model);
+  const Reader reader(path, 1, ErrorCode::model, text.size());
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.size() > 1) {
-      reader.raise(reader.line_of(documents[1], 0), "a model file holds one YAML document, found " +
-                                                        std::to_string(documents.size()));
-    }
-    return read_tables(reader,
-                       documents.empty() ? YAML::Node(YAML::NodeType::Null) : documents.front());
+    return read_tables(reader, detail::load_single_document(reader, text, "a model file"));
   } catch (const ParseFailure& failure) {
     return fail(failure.error);
   } catch (const YAML::Exception& e) {

@@ -2,8 +2,11 @@
 // loader and the revision parser. yaml-cpp stays in model/yaml/.
 #include "model/yaml/table_io.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cctype>
+#include <sstream>
 
 #include "model/names.hpp"
 
@@ -91,6 +94,59 @@ Error Reader::yaml_error(const YAML::Exception& e) const {
   return error(line, "invalid YAML: " + e.msg);
 }
 
+namespace {
+
+// Records where each document starts; the node events are not needed.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
+YAML::Node load_single_document(const Reader& reader, std::string_view text, std::string_view what) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  DocumentStarts documents;
+  while (parser.HandleNextDocument(documents)) {
+    const auto& starts = documents.starts;
+    if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos) {
+      // No progress: yaml-cpp would return this empty document forever.
+      const YAML::Mark& at = starts.back();
+      const std::size_t pos = at.pos < 0 ? 0 : static_cast<std::size_t>(at.pos);
+      reader.raise(reader.line_at(at),
+                   "invalid YAML: unexpected " +
+                       (pos < text.size() ? quote(text.substr(pos, 1)) : std::string("text")) +
+                       " at column " + std::to_string(at.column + 1));
+    }
+  }
+  if (documents.starts.size() > 1) {
+    reader.raise(reader.line_at(documents.starts[1]),
+                 std::string(what) + " holds one YAML document, found " +
+                     std::to_string(documents.starts.size()));
+  }
+  return documents.starts.empty() ? YAML::Node(YAML::NodeType::Null) : YAML::Load(std::string(text));
+}
+
+void Reader::count_entries(std::size_t n, int line) const {
+  entries_ += n;
+  if (entries_ > max_entries_) {
+    raise(line, "YAML aliases (*name) repeat more entries than the file has bytes (" +
+                    std::to_string(max_entries_) + "); write the repeated parts out");
+  }
+}
+
 Fields::Fields(const Reader& reader, const YAML::Node& node, int fallback_line, Context context,
                Keys allowed)
     : reader_(reader), context_(std::move(context)), allowed_(std::move(allowed)) {
@@ -98,6 +154,7 @@ Fields::Fields(const Reader& reader, const YAML::Node& node, int fallback_line, 
   if (!node.IsMap()) {
     raise(line_, std::string("expected a mapping of fields, found ") + kind_of(node));
   }
+  reader_.count_entries(node.size(), line_);
   for (auto it = node.begin(); it != node.end(); ++it) {
     const int key_line = reader_.line_of(it->first, line_);
     if (!it->first.IsScalar()) raise(key_line, "a key must be a plain name");
@@ -197,6 +254,7 @@ std::vector<std::string> Fields::names(std::string_view key, bool required) cons
     raise(entry->line, quote(key) + " must be a list, e.g. " + std::string(key) +
                            ": [a, b]; found " + kind_of(entry->value));
   }
+  reader_.count_entries(entry->value.size(), entry->line);
   std::vector<std::string> out;
   for (const YAML::Node& item : entry->value) {
     if (!item.IsScalar() || item.Scalar().empty()) {

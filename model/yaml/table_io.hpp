@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,11 +45,20 @@ struct Context {
 // once known (revision files only).
 class Reader {
  public:
-  Reader(std::string path, int first_line, ErrorCode code)
-      : path_(std::move(path)), first_line_(first_line), code_(code) {}
+  // `max_entries`: how many mapping entries and list items the whole read may visit. Pass
+  // the text's size in bytes: each entry written out takes at least one byte, so only YAML
+  // aliases (`*a`, the same node named again and again) can go beyond it, and they would
+  // otherwise let a few kilobytes cost quadratic time and memory.
+  Reader(std::string path, int first_line, ErrorCode code,
+         std::size_t max_entries = std::numeric_limits<std::size_t>::max())
+      : path_(std::move(path)), first_line_(first_line), code_(code), max_entries_(max_entries) {}
 
   std::string revision_id;
 
+  // 1-based line of a yaml-cpp position in the file.
+  int line_at(const YAML::Mark& mark) const {
+    return mark.line < 0 ? first_line_ : mark.line + first_line_;
+  }
   // 1-based line of `node` in the file; `fallback` when yaml-cpp has no position.
   int line_of(const YAML::Node& node, int fallback = 0) const;
   Error error(int line, std::string message, const Context& context = {}) const;
@@ -56,12 +66,22 @@ class Reader {
   // "invalid YAML: <yaml-cpp's message>" at the line yaml-cpp reports.
   Error yaml_error(const YAML::Exception& e) const;
   const std::string& path() const { return path_; }
+  // Counts `n` more entries read at `line`; raises once there are more than max_entries.
+  void count_entries(std::size_t n, int line) const;
 
  private:
   std::string path_;
   int first_line_;
   ErrorCode code_;
+  std::size_t max_entries_;
+  mutable std::size_t entries_ = 0;
 };
+
+// The one YAML document of `text` (a Null node when there is none). Raises, at the line,
+// for a second document ("`what` holds one YAML document, found N"; `what` is e.g. "a model
+// file") and for text yaml-cpp cannot get past (its LoadAll loops forever, allocating, on a
+// stray flow indicator such as ", a: b"). Throws YAML::Exception for other invalid YAML.
+YAML::Node load_single_document(const Reader& reader, std::string_view text, std::string_view what);
 
 struct Entry {
   std::string key;

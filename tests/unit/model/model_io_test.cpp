@@ -309,7 +309,7 @@ TEST_CASE("a foreign key with mismatched column counts is an error") {
   CHECK(contains(e.message, "references 1 column(s) for 2 column(s)"));
 }
 
-TEST_CASE("keys and indexes naming a missing column are errors; checks are not inspected") {
+TEST_CASE("keys and indexes naming a missing column are errors - checks are not inspected") {
   const Error pk =
       parse_error("tables:\n  t:\n    columns: [{name: a, type: integer}]\n    primary_key: [b]\n");
   CHECK(pk.where.line == 4);
@@ -409,4 +409,32 @@ TEST_CASE("foreign-key deferrability and index methods load") {
   const Error method =
       parse_error(orders_with("    indexes:\n      - {columns: [total], using: \"g in\"}\n"));
   CHECK(contains(method.message, "index method"));
+}
+
+TEST_CASE("YAML aliases cannot make a small model file cost quadratic time and memory") {
+  // Found by fuzzing (fuzz/model_yaml_fuzz.cpp): 50 KB naming one 1000-column list from
+  // 1000 tables read a million columns and ran for minutes. Reading more entries than the
+  // file has bytes is refused, at the line where it happens.
+  std::string columns;
+  for (int i = 0; i < 300; ++i) columns += (i ? ", " : "") + ("{name: c" + std::to_string(i)) + ", type: integer}";
+  std::string text = "tables:\n  t0:\n    columns: &c [" + columns + "]\n";
+  for (int i = 1; i < 300; ++i) text += "  t" + std::to_string(i) + ": {columns: *c}\n";
+  const Error error = parse_error(text);
+  CHECK(contains(error.message, "YAML aliases"));
+  CHECK(error.where.line >= 3);  // aliased nodes keep the anchor's line
+  // An alias used a few times is fine.
+  CHECK(parse_models("tables:\n  a:\n    columns: &c [{name: id, type: integer}]\n"
+                     "  b: {columns: *c}\n",
+                     "models/x.yaml"));
+}
+
+TEST_CASE("a second YAML document or a stray comma is an error at its line") {
+  // Found by fuzzing (fuzz/model_yaml_fuzz.cpp): an empty second document had no line, and
+  // a leading ", " made yaml-cpp's LoadAll loop forever.
+  const Error two = parse_error("tables:\n  t:\n    columns: [{name: id, type: integer}]\n---\n");
+  CHECK(contains(two.message, "holds one YAML document, found 2"));
+  CHECK(two.where.line == 4);
+  const Error stray = parse_error(", tables: {}\n");
+  CHECK(contains(stray.message, "unexpected \",\""));
+  CHECK(stray.where.line == 1);
 }

@@ -233,7 +233,7 @@ TEST_CASE("check_single_head_per_branch names the heads and the branch point") {
   CHECK(contains(problems[0].message, "separate bases"));
 }
 
-TEST_CASE("heads carrying distinct branch labels are separate branches; a fork inside one is not") {
+TEST_CASE("heads carrying distinct branch labels are separate branches - a fork inside one is not") {
   CHECK(graph_of(neutron_like()).check_single_head_per_branch().empty());
 
   std::vector<Revision> forked = neutron_like();
@@ -245,7 +245,7 @@ TEST_CASE("heads carrying distinct branch labels are separate branches; a fork i
   CHECK_FALSE(contains(problems[0].message, "kilo"));
 }
 
-TEST_CASE("a unique prefix resolves; an ambiguous prefix lists its candidates") {
+TEST_CASE("a unique prefix resolves - an ambiguous prefix lists its candidates") {
   RevisionGraph graph = graph_of({rev("1975ea83b712"), rev("ae1027a6acf", {"1975ea83b712"}),
                                   rev("ae10b2c3d4e5", {"ae1027a6acf"})});
   CHECK(graph.resolve("1975").value().value()->id == "1975ea83b712");
@@ -327,7 +327,7 @@ TEST_CASE("revision ids Alembic refuses or the version table cannot hold are bui
   CHECK(contains(error_of(RevisionGraph::build({rev("head")})).message, "reserved"));
 }
 
-TEST_CASE("branch labels are inherited by descendants; LABEL@head picks that branch's head") {
+TEST_CASE("branch labels are inherited by descendants - LABEL@head picks that branch's head") {
   RevisionGraph graph = graph_of(neutron_like());
   CHECK(ids(graph.heads()) == Ids{"c2", "e3"});
   CHECK(ids(graph.branch_points()) == Ids{"kilo"});

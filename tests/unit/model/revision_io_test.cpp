@@ -111,7 +111,7 @@ TEST_CASE("down_revision given as a mapping is an error on its line") {
   CHECK(listed_twice.message.find("twice") != std::string::npos);
 }
 
-TEST_CASE("an empty upgrade list is a valid no-op revision; a missing one is an error") {
+TEST_CASE("an empty upgrade list is a valid no-op revision - a missing one is an error") {
   const Revision empty = parse_ok("revision: a\nupgrade: []\n");
   CHECK(empty.upgrade.empty());
   CHECK(empty.downgrade.empty());
@@ -178,7 +178,7 @@ TEST_CASE("create_table folds column-level primary keys in column order and make
   CHECK(table.comment == "Order lines.");
 }
 
-TEST_CASE("a table-level primary_key keeps its own order; giving both forms is an error") {
+TEST_CASE("a table-level primary_key keeps its own order - giving both forms is an error") {
   const Revision rev = parse_ok(with_upgrade(R"y(  - create_table:
       name: t
       columns: [{name: a, type: integer}, {name: b, type: integer}]
@@ -546,4 +546,15 @@ TEST_CASE("create_index takes using: and create_foreign_key takes deferrability"
   const ForeignKey& deferrable = std::get<CreateForeignKey>(rev.upgrade[2]).foreign_key;
   CHECK(deferrable.deferrable);
   CHECK_FALSE(deferrable.initially_deferred);
+}
+
+TEST_CASE("a stray flow indicator or a second document is a located error, never a hang") {
+  // Found by fuzzing (fuzz/revision_fuzz.cpp): yaml-cpp's LoadAll loops forever, allocating,
+  // on text starting with ", ".
+  const Error stray = parse_error(", revision: 0123456789ab\ndown_revision: null\n");
+  CHECK(stray.message.find("invalid YAML: unexpected \",\"") != std::string::npos);
+  CHECK(stray.where.line == 1);
+  const Error two = parse_error("revision: 0123456789ab\nupgrade: []\n---\n");
+  CHECK(two.message.find("holds one YAML document, found 2") != std::string::npos);
+  CHECK(two.where.line == 3);
 }

@@ -80,7 +80,7 @@ TEST_CASE("the normal form is readable SQL") {
   CHECK(expr("NOW( )") == "now()");
 }
 
-TEST_CASE("an expression that does not parse names the position; several expressions fail") {
+TEST_CASE("an expression that does not parse names the position - several expressions fail") {
   auto bad = sql::normalize_expression("total >");
   REQUIRE_FALSE(bad);
   CHECK(bad.error().code == ErrorCode::model);
@@ -139,6 +139,19 @@ TEST_CASE("a type that does not parse is an error naming it") {
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message.find("nummeric(12,2") != std::string::npos);
   CHECK_FALSE(sql::normalize_type("integer; DROP TABLE t"));
+}
+
+TEST_CASE("a type modifier that is not a constant is an error, not a silently emptied type") {
+  // Found by fuzz/sql_expr_fuzz.cpp: the grammar accepts the expression, the deparser
+  // dropped it, and "hex()" does not parse.
+  for (const char* text : {"hex(randomblob(4))", "varchar(1 + 2)", "numeric(p, s)"}) {
+    auto bad = sql::normalize_type(text);
+    REQUIRE_FALSE_MESSAGE(bad, text);
+    CHECK(bad.error().message.find(text) != std::string::npos);
+  }
+  CHECK(sql::normalize_type("hex(randomblob(4))").error().message.find(
+            "type modifiers must be constants") != std::string::npos);
+  CHECK(type("numeric(12,2)") == type("numeric(12, 2)"));
 }
 
 TEST_CASE("validate_sql accepts scripts and reports line and position of a syntax error") {
