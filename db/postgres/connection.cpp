@@ -258,9 +258,12 @@ Result<void> PgConnection::lock_migrations(int timeout_ms) {
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
+      const std::string waited = timeout_ms % 1000 == 0 ? std::to_string(timeout_ms / 1000) + " s"
+                                                        : std::to_string(timeout_ms) + " ms";
       return fail(Error{.code = ErrorCode::database,
-                        .message = "database is locked by another migration (waited " +
-                                   std::to_string(timeout_ms / 1000) + " s); try again later"});
+                        .message = "database is locked by another migration (waited " + waited +
+                                   " for the advisory lock on " + describe() +
+                                   ", the --lock-timeout); try again later"});
     }
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
         std::chrono::milliseconds(100), deadline - now));

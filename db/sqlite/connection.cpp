@@ -5,7 +5,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -39,7 +42,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::stri
     return fail(Error{.code = ErrorCode::database,
                       .message = "cannot open SQLite database \"" + path + "\": " + message});
   }
-  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, path));
+  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, path, busy_timeout_ms));
   sqlite3_busy_timeout(db, busy_timeout_ms);
   sqlite3_extended_result_codes(db, 1);
   // Enforce foreign keys, as a demanding user expects; rebuilds turn them off explicitly.
@@ -62,9 +65,68 @@ SqliteConnection::~SqliteConnection() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
+namespace {
+
+// The name of an extended result code where it tells an operator more than the message.
+std::string_view code_name(int code) {
+  switch (code) {
+    case SQLITE_IOERR_READ: return "SQLITE_IOERR_READ";
+    case SQLITE_IOERR_SHORT_READ: return "SQLITE_IOERR_SHORT_READ";
+    case SQLITE_IOERR_WRITE:
+      return "SQLITE_IOERR_WRITE: a write to the file failed (disk full, file size limit or "
+             "I/O error)";
+    case SQLITE_IOERR_FSYNC: return "SQLITE_IOERR_FSYNC";
+    case SQLITE_IOERR_TRUNCATE: return "SQLITE_IOERR_TRUNCATE";
+    case SQLITE_IOERR_FSTAT: return "SQLITE_IOERR_FSTAT";
+    case SQLITE_IOERR_DELETE: return "SQLITE_IOERR_DELETE";
+    case SQLITE_IOERR_ACCESS: return "SQLITE_IOERR_ACCESS";
+    case SQLITE_IOERR_LOCK: return "SQLITE_IOERR_LOCK";
+    case SQLITE_FULL: return "SQLITE_FULL: the disk is full";
+    case SQLITE_READONLY: return "SQLITE_READONLY";
+    case SQLITE_READONLY_DIRECTORY:
+      return "SQLITE_READONLY_DIRECTORY: its folder is not writable, so no journal can be made";
+    case SQLITE_READONLY_DBMOVED: return "SQLITE_READONLY_DBMOVED: the file was moved or deleted";
+    case SQLITE_CANTOPEN: return "SQLITE_CANTOPEN";
+    default: return {};
+  }
+}
+
+std::string seconds_text(int ms) {
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+}  // namespace
+
+std::string SqliteConnection::failure(std::string_view fallback) const {
+  const int code = sqlite3_extended_errcode(db_);
+  std::string message = sqlite3_errmsg(db_);
+  if (message.empty()) message = std::string(fallback);
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+      // Our own operators are kept out by the migration lock, so this is another program
+      // writing (or an old tool that takes no lock); busy_timeout already waited.
+      return "database is locked by another migration or connection (SQLite stayed busy for " +
+             seconds_text(busy_timeout_ms_) + ", the --lock-timeout); try again later";
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM: {
+      // "disk I/O error" alone does not say which: name the system error (EFBIG, ENOSPC...).
+      const int os_error = sqlite3_system_errno(db_);
+      const std::string_view name = code_name(code);
+      message += " (" + std::string(name.empty() ? "code " + std::to_string(code) : name);
+      if (os_error != 0) message += ": " + std::string(std::strerror(os_error));
+      message += ", database \"" + path_ + "\")";
+      return message;
+    }
+    default:
+      return message;
+  }
+}
+
 Error SqliteConnection::error(std::string_view what) const {
-  return Error{.code = ErrorCode::database,
-               .message = std::string(what) + ": " + sqlite3_errmsg(db_)};
+  return Error{.code = ErrorCode::database, .message = std::string(what) + ": " + failure("")};
 }
 
 Result<void> SqliteConnection::execute(std::string_view sql) {
@@ -72,7 +134,7 @@ Result<void> SqliteConnection::execute(std::string_view sql) {
   char* message = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
   if (rc != SQLITE_OK) {
-    std::string m = message ? message : sqlite3_errstr(rc);
+    std::string m = failure(message ? message : sqlite3_errstr(rc));
     sqlite3_free(message);
     return fail(Error{.code = ErrorCode::database, .message = m});
   }
@@ -118,16 +180,8 @@ Result<bool> SqliteConnection::table_exists(std::string_view table) {
 
 Result<void> SqliteConnection::begin() {
   // IMMEDIATE takes the write lock now, so two migrations never interleave inside one
-  // revision; busy_timeout makes the second wait.
-  auto r = execute("BEGIN IMMEDIATE");
-  if (!r) {
-    if (sqlite3_errcode(db_) == SQLITE_BUSY) {
-      return fail(Error{.code = ErrorCode::database,
-                        .message = "database is locked by another migration (timed out waiting)"});
-    }
-    return r;
-  }
-  return {};
+  // revision; busy_timeout makes the second wait (SQLITE_BUSY is reported by execute).
+  return execute("BEGIN IMMEDIATE");
 }
 
 Result<void> SqliteConnection::commit() { return execute("COMMIT"); }
@@ -151,23 +205,55 @@ Result<model::Schema> SqliteConnection::introspect(std::string_view version_tabl
 }
 
 Result<void> SqliteConnection::lock_migrations(int timeout_ms) {
-  if (path_ == ":memory:" || path_.empty() || lock_fd_ >= 0) return {};
+  // Every wait of this run is bounded by the same --lock-timeout: SQLite's own busy wait for
+  // another writer too (open_existing() opened with the default).
+  busy_timeout_ms_ = timeout_ms;
+  sqlite3_busy_timeout(db_, timeout_ms);
+  if (path_ == ":memory:" || path_.empty() || locked_) return {};
+  // Said before anything is tried: SQLite opens a file it may not write read-only, silently.
+  if (sqlite3_db_readonly(db_, "main") == 1) {
+    return fail(Error{.code = ErrorCode::database,
+                      .message = "SQLite database \"" + path_ +
+                                 "\" is read-only (file permissions or a read-only mount); "
+                                 "nothing was changed"});
+  }
+  // SQLite writes its rollback journal (or WAL) next to the file: a folder it may not write
+  // fails the first write of the first revision, so say it before anything runs.
+  const std::filesystem::path folder = std::filesystem::absolute(path_).parent_path();
+  if (::access(folder.c_str(), W_OK) != 0) {
+    return fail(Error{.code = ErrorCode::database,
+                      .message = "the folder \"" + folder.string() + "\" of SQLite database \"" +
+                                 path_ + "\" is not writable, so SQLite cannot create its journal "
+                                 "there (" + std::strerror(errno) + "); nothing was changed"});
+  }
   // flock() locks are separate from SQLite's POSIX record locks on the same file, so this
   // whole-run lock never interferes with SQLite's own locking.
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(Error{.code = ErrorCode::database,
-                                .message = "cannot open \"" + path_ + "\" to lock it"});
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::close(fd);
+  if (lock_fd_ < 0) lock_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (lock_fd_ < 0) {
+    return fail(Error{.code = ErrorCode::database,
+                      .message = "cannot open \"" + path_ + "\" to lock it: " +
+                                 std::strerror(errno)});
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int lock_error = errno;
+    if (lock_error != EWOULDBLOCK && lock_error != EINTR) {
+      return fail(Error{.code = ErrorCode::database,
+                        .message = "cannot lock \"" + path_ + "\": " + std::strerror(lock_error)});
+    }
+    const auto now = std::chrono::steady_clock::now();
+    // The descriptor stays open until the destructor: closing it now, while SQLite has the
+    // file open, would drop SQLite's own POSIX locks (see the destructor).
+    if (now >= deadline) {
       return fail(Error{.code = ErrorCode::database,
                         .message = "database is locked by another migration (waited " +
-                                   std::to_string(timeout_ms / 1000) + " s); try again later"});
+                                   seconds_text(timeout_ms) + " for the lock on \"" + path_ +
+                                   "\", the --lock-timeout); try again later"});
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(20), deadline - now));
   }
-  lock_fd_ = fd;
+  locked_ = true;
   return {};
 }
 

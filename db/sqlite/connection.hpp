@@ -38,12 +38,18 @@ class SqliteConnection final : public Connection {
   sqlite3* handle() const { return db_; }
 
  private:
-  SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  SqliteConnection(sqlite3* db, std::string path, int busy_timeout_ms)
+      : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
   model::Error error(std::string_view what) const;
+  // The message of the last failed call: SQLite's, with what it means for an operator when
+  // another connection holds the database (SQLITE_BUSY) or the file system refused a write.
+  std::string failure(std::string_view fallback) const;
 
   sqlite3* db_ = nullptr;
   std::string path_;
-  int lock_fd_ = -1;
+  int busy_timeout_ms_ = 0;
+  int lock_fd_ = -1;   // the descriptor the migration lock is (or was tried) on
+  bool locked_ = false;
 };
 
 }  // namespace distil::db::sqlite

@@ -294,7 +294,7 @@ TEST_CASE("introspection reads columns, keys, checks, indexes and comments exact
   CHECK(schema.tables.at("legacy") == legacy);
 }
 
-TEST_CASE("a check keeps parentheses and quotes inside strings; NOT VALID is not part of it") {
+TEST_CASE("a check keeps parentheses and quotes inside strings - NOT VALID is not part of it") {
   TempDb db;
   auto conn = db.connect();
   TempDb::exec(*conn, R"sql(
@@ -414,8 +414,8 @@ TEST_CASE("the migration lock excludes a second connection until the first lets 
   REQUIRE(first->lock_migrations(1000).has_value());  // taking it again is a no-op
   auto blocked = second->lock_migrations(1000);
   REQUIRE_FALSE(blocked.has_value());
-  CHECK(blocked.error().message ==
-        "database is locked by another migration (waited 1 s); try again later");
+  CHECK(blocked.error().message.rfind("database is locked by another migration (waited 1 s", 0) ==
+        0);
   // The lock is the session's: a committed transaction does not release it.
   REQUIRE(first->begin().has_value());
   REQUIRE(first->commit().has_value());
@@ -489,7 +489,7 @@ TEST_CASE("out of shared memory names max_locks_per_transaction") {
 
 }  // namespace
 
-TEST_CASE("foreign-key deferrability and index methods are read; btree is reported as \"\"") {
+TEST_CASE("foreign-key deferrability and index methods are read - btree is reported as \"\"") {
   TempDb db;
   auto conn = db.connect();
   TempDb::exec(*conn, R"sql(

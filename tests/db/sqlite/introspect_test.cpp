@@ -148,7 +148,7 @@ TEST_CASE("a parenthesised default is reported as SQLite's dflt_value gives it")
   CHECK(table.columns[1].default_sql == "'x'");
 }
 
-TEST_CASE("autoincrement only with the AUTOINCREMENT keyword; primary-key columns are not null") {
+TEST_CASE("autoincrement only with the AUTOINCREMENT keyword - primary-key columns are not null") {
   Db db;
   db.exec("CREATE TABLE plain (id INTEGER PRIMARY KEY, v TEXT)");
   db.exec("CREATE TABLE table_level (id INTEGER, v TEXT, PRIMARY KEY (id AUTOINCREMENT))");
@@ -251,7 +251,7 @@ TEST_CASE("foreign keys: composite, named and unnamed, actions, in declaration o
   CHECK(db.table("usage").foreign_keys == expected);
 }
 
-TEST_CASE("CHECK text is exact inside its parentheses; unnamed checks are ck_<table>_<n>") {
+TEST_CASE("CHECK text is exact inside its parentheses - unnamed checks are ck_<table>_<n>") {
   Db db;
   db.exec(R"(CREATE TABLE invoices (
       id INTEGER PRIMARY KEY,
