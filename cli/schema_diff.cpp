@@ -13,10 +13,13 @@ using model::ErrorCode;
 using model::fail;
 using model::Result;
 
-Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn) {
+Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
+                                         model::Schema* models_out, model::Schema* actual_out) {
   DISTIL_TRY(const Config* config, ctx.config());
   DISTIL_TRY(model::Schema desired, model::yaml::load_models(config->models));
   DISTIL_TRY(model::Schema actual, conn.introspect(config->version_table));
+  if (models_out) *models_out = desired;
+  if (actual_out) *actual_out = actual;
   return differ::diff(desired, actual, {.dialect = emitters::to_string(conn.dialect())});
 }
 

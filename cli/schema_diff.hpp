@@ -7,8 +7,11 @@
 
 namespace distil::cli {
 
-// Loads the YAML models of the config, introspects the database and diffs them.
-model::Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn);
+// Loads the YAML models of the config, introspects the database and diffs them; the two
+// schemas are copied to `models` / `actual` when given (lint needs them).
+model::Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
+                                                model::Schema* models = nullptr,
+                                                model::Schema* actual = nullptr);
 
 // Fails with "database is not up to date" unless every head of the history is applied.
 model::Result<void> require_up_to_date(Context& ctx, db::Connection& conn);

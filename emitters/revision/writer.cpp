@@ -266,6 +266,8 @@ std::string write_revision(const Revision& revision) {
     out += "branch_labels: " + id_list(revision.branch_labels) + "\n";
   if (!revision.depends_on.empty()) out += "depends_on: " + id_list(revision.depends_on) + "\n";
   if (!revision.transactional) out += "transaction: false\n";
+  if (!revision.lint_ignore.empty())
+    out += "lint: {ignore: " + id_list(revision.lint_ignore) + "}\n";
   out += revision.upgrade.empty() ? "upgrade: []\n" : "upgrade:\n" + write_ops(revision.upgrade, 2);
   out += revision.downgrade.empty() ? "downgrade: []\n"
                                     : "downgrade:\n" + write_ops(revision.downgrade, 2);

@@ -121,6 +121,7 @@ tables: {t: {columns: [{name: a, type: text}],
 ]
 
 VALID_REVISIONS = [
+    ("lint ignore", "revision: abc\nlint: {ignore: [L003, \"L004:orders.legacy\"]}\nupgrade: []\n"),
     ("no-op with unquoted numeric id", "revision: 006\nupgrade: []\n"),
     ("null upgrade, merge, labels", """
 revision: 3f9a1c2b7d4e
@@ -168,6 +169,8 @@ downgrade: []
 ]
 
 INVALID_REVISIONS = [
+    ("lint ignore not a rule id", "revision: abc\nlint: {ignore: [narrowing]}\nupgrade: []\n"),
+    ("lint unknown key", "revision: abc\nlint: {ignored: [L003]}\nupgrade: []\n"),
     ("missing upgrade", "revision: abc\ndown_revision: null\n"),
     ("missing revision", "upgrade: []\n"),
     ("op with two keys", "revision: abc\nupgrade:\n  - drop_table: {name: t}\n    rename_table: {from: a, to: b}\n"),
