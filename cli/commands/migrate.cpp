@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include "cli/commands/commands.hpp"
+#include "cli/support/progress.hpp"
+#include "cli/commands/plan_run.hpp"
 #include "db/runner.hpp"
 #include "emitters/sql/script.hpp"
 
@@ -21,6 +23,10 @@ struct MigrateOptions {
   int delta = 0;
   bool sql = false;
   bool verbose = false;
+  bool plan = false;      // --plan: print what would run, run nothing
+  bool rehearse = false;  // --rehearse: run on a copy, then check
+  std::string format = "text";
+  std::vector<std::string> from;  // --plan --from REV: offline, from these rows
 };
 
 Error usage(std::string message) { return Error{.code = ErrorCode::usage, .message = std::move(message)}; }
@@ -73,6 +79,12 @@ Result<void> run_migrate(const MigrateOptions& o, Context& ctx) {
   if (o.delta != 0 && !o.target.empty() && o.target != (o.upgrade ? "head" : ""))
     return fail(usage("give either a target or --delta, not both"));
   if (o.delta < 0) return fail(usage("--delta must be a positive number of revisions"));
+  if (o.plan && o.sql) return fail(usage("--plan and --sql cannot be combined"));
+  if (o.rehearse && (o.sql || o.plan))
+    return fail(usage("--rehearse cannot be combined with --sql or --plan"));
+  if (!o.from.empty() && !o.plan) return fail(usage("--from is only meaningful with --plan"));
+  if (o.format != "text" && !o.plan)
+    return fail(usage("--format is only meaningful with --plan"));
   if (o.sql) return run_offline(o, ctx);
   if (o.target.find(':') != std::string::npos)
     return fail(usage("a START:END range is only allowed with --sql (offline mode)"));
@@ -80,13 +92,24 @@ Result<void> run_migrate(const MigrateOptions& o, Context& ctx) {
     return fail(usage("downgrade needs a target (a revision, base, -N) or --delta N"));
   DISTIL_TRY(const Config* config, ctx.config());
   DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+  auto planner = [graph, &o](const Heads& current) { return plan(*graph, current, o); };
+  const std::string shown =
+      o.delta != 0 ? "--delta " + std::to_string(o.delta) : o.target;
+  if (o.plan) {
+    return run_plan(PlanRequest{.upgrade = o.upgrade, .target = shown, .format = o.format,
+                                .from = o.from},
+                    planner, ctx);
+  }
+  if (o.rehearse) return run_rehearse(shown, planner, o.verbose, ctx);
   DISTIL_TRY(auto conn, ctx.connect(o.upgrade));
   Context::log("Context impl " + emitters::to_string(conn->dialect()) + ".");
   Context::log("Will assume transactional DDL.");
   db::RunOptions run{.version_table = config->version_table,
                      .lock_timeout_ms = ctx.lock_timeout_s * 1000,
                      .verbose = o.verbose,
-                     .log = Context::log};
+                     .log = Context::log,
+                     .warn = Context::warn};
+  Progress progress(run, o.upgrade);  // "[k/N] rev message — elapsed" when stderr is a tty
   DISTIL_TRY(int applied, db::run(*conn, *graph,
                                   [&](const Heads& current) { return plan(*graph, current, o); },
                                   run));
@@ -106,6 +129,18 @@ void add_migrate(CLI::App& app, Context& ctx, bool upgrade) {
   cmd->add_option("--delta", o->delta, "Number of revisions to move");
   cmd->add_flag("--sql", o->sql, "Print the SQL script instead of running it (offline)");
   cmd->add_flag("--verbose,-v", o->verbose, "Log every statement");
+  cmd->add_flag("--plan", o->plan,
+                "Print what would run (SQL, locks, rewrites, data loss, row counts); run nothing");
+  cmd->add_option("--format", o->format, "--plan output: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--from", o->from,
+                  "--plan without a database: plan from these version rows (REV, base)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  if (upgrade) {
+    cmd->add_flag("--rehearse", o->rehearse,
+                  "Upgrade a throwaway copy of the database, run `check` on it, report, delete it");
+  }
   cmd->add_option("--lock-timeout", ctx.lock_timeout_s,
                   "Seconds to wait for another migration to finish (default 60)");
   cmd->callback([o, &ctx] {
