@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "cli/commands/commands.hpp"
+#include "cli/support/tty.hpp"
 
 namespace {
 
@@ -36,6 +37,16 @@ int main(int argc, char** argv) {
   app.add_option("--config-file", ctx.config_files,
                  "Config file (repeatable; later files override earlier ones)");
   app.add_option("--database-url", ctx.database_url, "Overrides [database] connection");
+  // Option callbacks run before the command's, so the mode is set when the command prints.
+  app.add_option_function<std::string>(
+         "--color,--colour",
+         [](const std::string& mode) {
+           cli::tty::set_colour_mode(
+               cli::tty::parse_colour_mode(mode).value_or(cli::tty::ColourMode::automatic));
+         },
+         "auto (default: colour on a terminal unless NO_COLOR is set), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.require_subcommand(1);
   cli::add_upgrade(app, ctx);
   cli::add_downgrade(app, ctx);
@@ -50,6 +61,10 @@ int main(int argc, char** argv) {
   cli::add_check_migration(app, ctx);
   cli::add_check(app, ctx);
   cli::add_inspect(app, ctx);
+  cli::add_graph(app, ctx);
+  cli::add_complete(app, ctx);
+  // Global options are accepted after the command too (`history --color always`).
+  for (CLI::App* command : app.get_subcommands({})) command->fallthrough();
   try {
     auto args = normalise_args(argc, argv);
     std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector

@@ -21,5 +21,7 @@ void add_stamp(CLI::App& app, Context& ctx);
 void add_check_migration(CLI::App& app, Context& ctx);
 void add_check(CLI::App& app, Context& ctx);
 void add_inspect(CLI::App& app, Context& ctx);
+void add_graph(CLI::App& app, Context& ctx);
+void add_complete(CLI::App& app, Context& ctx);  // hidden: shell completion words
 
 }  // namespace distil::cli

@@ -1,8 +1,11 @@
-// The read-only commands: `current`, `history`, `heads`, `branches`, `show`.
+// The read-only commands: `current`, `history`, `heads`, `branches`, `show`. On a terminal
+// (cli/support/tty) ids, branch labels and the (head), (current), (branchpoint) and
+// (mergepoint) marks are coloured; piped output is plain text.
 #include <algorithm>
 #include <iostream>
 
 #include "cli/commands/commands.hpp"
+#include "cli/support/tty.hpp"
 #include "db/runner.hpp"
 
 namespace distil::cli {
@@ -15,19 +18,72 @@ using model::Result;
 
 namespace {
 
+using tty::Style;
+
+std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+// format_revision (cli/context.hpp) with colour: revision ids yellow, branch labels blue,
+// (head) green, (current) cyan, (branchpoint)/(mergepoint) magenta, <base> dim. With
+// `colour` false it is format_revision itself, so piped output never changes; with colour,
+// removing the escape codes gives that same text (tests/tty checks both).
+std::string show_revision(const model::RevisionGraph& graph, const model::Revision& rev,
+                          const FormatOptions& o, const Heads& current, bool colour) {
+  if (!colour) return format_revision(graph, rev, o, current);
+  auto ids = [](const std::vector<std::string>& list) {
+    std::vector<std::string> painted;
+    for (const auto& id : list) painted.push_back(tty::paint(Style::yellow, id, true));
+    return join(painted);
+  };
+  std::string text;
+  if (o.parents) {
+    text += rev.down_revisions.empty() ? tty::paint(Style::dim, "<base>", true) : ids(rev.down_revisions);
+    if (!rev.depends_on.empty()) text += " (" + ids(rev.depends_on) + ")";
+    text += " -> ";
+  }
+  text += tty::paint(Style::yellow, rev.id, true);
+  if (o.branches && !rev.branch_labels.empty())
+    text += " (" + tty::paint(Style::blue, join(rev.branch_labels), true) + ")";
+  if (o.head || o.tree) {
+    if (graph.is_head(rev))
+      text += " " + tty::paint(Style::green, "(head)", true);
+    if (current.count(rev.id)) text += " " + tty::paint(Style::cyan, "(current)", true);
+  }
+  if (o.tree) {
+    if (graph.children(rev).size() > 1)
+      text += " " + tty::paint(Style::magenta, "(branchpoint)", true);
+    if (rev.down_revisions.size() > 1) text += " " + tty::paint(Style::magenta, "(mergepoint)", true);
+  }
+  if (o.doc) text += ", " + rev.message;
+  return text;
+}
+
+// format_verbose with its "Rev:" line coloured as show_revision does.
+std::string show_verbose(const model::RevisionGraph& graph, const model::Revision& rev,
+                         const Heads& current, bool colour) {
+  std::string text = format_verbose(graph, rev, current);
+  if (!colour) return text;
+  auto nl = text.find('\n');
+  return "Rev: " + show_revision(graph, rev, {.branches = false}, current, true) + text.substr(nl);
+}
+
 Result<void> run_current(bool verbose, Context& ctx) {
   DISTIL_TRY(const Config* config, ctx.config());
-  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph_headers());
   DISTIL_TRY(auto conn, ctx.connect(false));
   Context::log("Context impl " + emitters::to_string(conn->dialect()) + ".");
   DISTIL_TRY(Heads heads, db::read_heads(*conn, *graph, config->version_table));
+  const bool colour = tty::colour_enabled(1);
   if (verbose) std::cout << "Current revision(s) for " << conn->describe() << ":\n";
   for (const auto& id : heads) {
     const auto* rev = graph->find(id);
     if (verbose) {
-      std::cout << format_verbose(*graph, *rev);
+      std::cout << show_verbose(*graph, *rev, {}, colour);
     } else {
-      std::cout << format_revision(*graph, *rev, {.tree = false}) << "\n";
+      std::cout << show_revision(*graph, *rev, {.tree = false}, {}, colour) << "\n";
     }
   }
   return {};
@@ -77,46 +133,59 @@ Result<std::vector<const model::Revision*>> history_range(Context& ctx,
   return out;
 }
 
-Result<void> run_history(const std::string& range, bool verbose, Context& ctx) {
-  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+Result<void> run_history(const std::string& range, bool verbose, bool indicate_current,
+                         Context& ctx) {
+  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph_headers());
   DISTIL_TRY(auto revs, history_range(ctx, *graph, range));
+  Heads current;
+  if (indicate_current) {
+    DISTIL_TRY(const Config* config, ctx.config());
+    DISTIL_TRY(auto conn, ctx.connect(false));
+    DISTIL_TRY(current, db::read_heads(*conn, *graph, config->version_table));
+  }
+  const bool colour = tty::colour_enabled(1);
   for (const auto* rev : revs) {
     if (verbose) {
-      std::cout << format_verbose(*graph, *rev) << "\n";
+      std::cout << show_verbose(*graph, *rev, current, colour) << "\n";
     } else {
-      std::cout << format_revision(*graph, *rev, {.doc = true, .parents = true}) << "\n";
+      std::cout << show_revision(*graph, *rev, {.doc = true, .parents = true}, current, colour)
+                << "\n";
     }
   }
   return {};
 }
 
 Result<void> run_heads(bool verbose, Context& ctx) {
-  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph_headers());
+  const bool colour = tty::colour_enabled(1);
   for (const auto* rev : graph->heads()) {
     if (verbose) {
-      std::cout << format_verbose(*graph, *rev);
+      std::cout << show_verbose(*graph, *rev, {}, colour);
     } else {
-      std::cout << format_revision(*graph, *rev, {.tree = false}) << "\n";
+      std::cout << show_revision(*graph, *rev, {.tree = false}, {}, colour) << "\n";
     }
   }
   return {};
 }
 
 Result<void> run_branches(bool verbose, Context& ctx) {
-  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph_headers());
+  const bool colour = tty::colour_enabled(1);
   for (const auto* bp : graph->branch_points()) {
-    std::cout << (verbose ? format_verbose(*graph, *bp) : format_revision(*graph, *bp, {.doc = true}) + "\n");
+    std::cout << (verbose ? show_verbose(*graph, *bp, {}, colour)
+                          : show_revision(*graph, *bp, {.doc = true}, {}, colour) + "\n");
     std::string pad(bp->id.size(), ' ');
     for (const auto* rev : graph->topological_order())
       for (const auto& d : rev->down_revisions)
         if (d == bp->id)
-          std::cout << pad << " -> " << format_revision(*graph, *rev, {.doc = true}) << "\n";
+          std::cout << pad << " -> " << show_revision(*graph, *rev, {.doc = true}, {}, colour)
+                    << "\n";
   }
   return {};
 }
 
 Result<void> run_show(const std::string& ref, Context& ctx) {
-  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph_headers());
   std::vector<const model::Revision*> revs;
   if (ref == "heads") {
     revs = graph->heads();
@@ -125,7 +194,8 @@ Result<void> run_show(const std::string& ref, Context& ctx) {
     if (!rev) return fail(Error{.code = ErrorCode::usage, .message = "\"base\" is not a revision to show"});
     revs.push_back(*rev);
   }
-  for (const auto* rev : revs) std::cout << format_verbose(*graph, *rev);
+  const bool colour = tty::colour_enabled(1);
+  for (const auto* rev : revs) std::cout << show_verbose(*graph, *rev, {}, colour);
   return {};
 }
 
@@ -141,10 +211,15 @@ void add_current(CLI::App& app, Context& ctx) {
 void add_history(CLI::App& app, Context& ctx) {
   auto range = std::make_shared<std::string>();
   auto verbose = std::make_shared<bool>(false);
+  auto indicate_current = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("history", "List revisions in chronological order, newest first");
   cmd->add_option("-r,--rev-range", *range, "START:END (base, head, current, ids, prefixes)");
   cmd->add_flag("--verbose,-v", *verbose, "Use more verbose output");
-  cmd->callback([range, verbose, &ctx] { ctx.result = run_history(*range, *verbose, ctx); });
+  cmd->add_flag("--indicate-current,-i", *indicate_current,
+                "Mark the database's current revision(s) with (current)");
+  cmd->callback([range, verbose, indicate_current, &ctx] {
+    ctx.result = run_history(*range, *verbose, *indicate_current, ctx);
+  });
 }
 
 void add_heads(CLI::App& app, Context& ctx) {
