@@ -562,7 +562,7 @@ TEST_CASE("postgresql: index predicates and index expressions compare by parse t
                   .upgrade) == Names{"drop_index t", "create_index t"});
 }
 
-TEST_CASE("postgresql: a real type change still alters the column; portable types map") {
+TEST_CASE("postgresql: a real type change still alters the column - portable types map") {
   const Schema actual = schema({tbl("t", {col("a", "int4"), col("b", "double precision"),
                                           col("c", "bytea")})});
   const Schema same = schema({tbl("t", {col("a", "integer"), col("b", "double"),
@@ -614,7 +614,7 @@ TEST_CASE("a foreign key whose deferrability changes is dropped and re-created")
   CHECK(diff_checked(schema({parent, deferred}), schema({parent, deferred})).empty());
 }
 
-TEST_CASE("an index whose method changes is re-created; btree is the default method") {
+TEST_CASE("an index whose method changes is re-created - btree is the default method") {
   Table base = tbl("t", {col("a", "integer")});
   base.indexes = {{.name = "ix_t", .columns = {"a"}}};
   Table gin = base;

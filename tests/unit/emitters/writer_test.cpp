@@ -355,7 +355,7 @@ TEST_CASE("revision ids survive write then parse, always double-quoted") {
   }
 }
 
-TEST_CASE("a merge writes down_revision as a flow list of quoted ids; a base writes null") {
+TEST_CASE("a merge writes down_revision as a flow list of quoted ids - a base writes null") {
   Revision merge = base_revision({});
   merge.down_revisions = {"a1", "006"};
   CHECK(write_revision(merge).find("down_revision: [\"a1\", \"006\"]\n") != std::string::npos);
