@@ -369,8 +369,22 @@ void rewrite(PgQuery__Node& node) {
 
 // Visits every message of the tree depth first, children before parents, calling
 // rewrite() on each Node. Generic over protobuf-c descriptors, so no node type is missed.
+// Set by walk() when a type name carries a modifier that is not a constant: the grammar
+// takes any expression there, PostgreSQL refuses it, and the deparser drops it ("::t(f())"
+// comes out as "::t()", which does not parse).
+// A parameter ($1; "$0" deparses as "?") has no place in a default, check or predicate either.
+thread_local const char* t_unsupported = nullptr;
+
 void walk(ProtobufCMessage* message) {
   const ProtobufCMessageDescriptor* descriptor = message->descriptor;
+  if (descriptor == &pg_query__type_name__descriptor) {
+    const auto& type_name = *reinterpret_cast<PgQuery__TypeName*>(message);
+    for (size_t i = 0; i < type_name.n_typmods; ++i)
+      if (type_name.typmods[i]->node_case != PG_QUERY__NODE__NODE_A_CONST)
+        t_unsupported = "type modifiers must be constants, e.g. varchar(20)";
+  } else if (descriptor == &pg_query__param_ref__descriptor) {
+    t_unsupported = "a parameter ($n) cannot appear in a schema expression";
+  }
   auto* base = reinterpret_cast<char*>(message);
   for (unsigned i = 0; i < descriptor->n_fields; ++i) {
     const ProtobufCFieldDescriptor& field = descriptor->fields[i];
@@ -429,6 +443,9 @@ Error model_error(std::string message) {
 Result<std::string> normalize_select(std::string_view prefix, std::string_view text,
                                      std::string_view what) {
   const std::string head = "SELECT " + std::string(prefix);
+  // The parser reads a C string: whatever follows a NUL byte would be silently dropped.
+  if (text.find('\0') != std::string_view::npos)
+    return fail(model_error(std::string(what) + " contains a NUL byte"));
   auto parsed = parse(head + std::string(text));
   if (auto* error = std::get_if<ParseError>(&parsed)) {
     std::string message = std::string(what) + " \"" + std::string(text) + "\": " + error->message;
@@ -441,7 +458,11 @@ Result<std::string> normalize_select(std::string_view prefix, std::string_view t
     return fail(
         model_error(std::string(what) + " \"" + std::string(text) + "\": not a single expression"));
   }
+  t_unsupported = nullptr;
   walk(&tree->base);
+  if (t_unsupported) {
+    return fail(model_error(std::string(what) + " \"" + std::string(text) + "\": " + t_unsupported));
+  }
   std::optional<std::string> out = deparse(*tree);
   if (!out || !out->starts_with("SELECT ")) {
     return fail(model_error(std::string(what) + " \"" + std::string(text) +
@@ -562,6 +583,7 @@ Result<std::string> normalize_type(std::string_view type) {
   const std::string text(trim(type));
   if (text.empty()) return fail(model_error("empty type name"));
   const std::string head = "SELECT NULL::";
+  if (text.find('\0') != std::string::npos) return fail(model_error("type name contains a NUL byte"));
   auto parsed = parse(head + text);
   auto bad = [&](const std::string& why) {
     return fail(model_error("type \"" + text + "\": " + why));

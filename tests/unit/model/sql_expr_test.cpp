@@ -154,6 +154,28 @@ TEST_CASE("a type modifier that is not a constant is an error, not a silently em
   CHECK(type("numeric(12,2)") == type("numeric(12, 2)"));
 }
 
+TEST_CASE("a cast inside an expression with a non-constant type modifier is an error") {
+  // Found by the CI fuzz run: "random()::text5(~~ndom()::text)" normalised to
+  // "random()::text5()", which does not parse.
+  auto bad = sql::normalize_expression("random()::text5(~~ndom()::text)");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("type modifiers must be constants") != std::string::npos);
+  CHECK(sql::normalize_expression("'x'::varchar(20)"));
+  CHECK(sql::normalize_expression("(1.5)::numeric(12, 2)"));
+}
+
+TEST_CASE("parameters and NUL bytes are errors, not text the normaliser would mangle") {
+  // Found by the fuzzer: "$0" deparses as "?", which does not parse; a NUL byte cut the
+  // text the parser saw.
+  for (const char* text : {"$0", "$1 + 1", "lower($2)"}) {
+    auto bad = sql::normalize_expression(text);
+    REQUIRE_FALSE_MESSAGE(bad, text);
+    CHECK(bad.error().message.find("parameter") != std::string::npos);
+  }
+  CHECK_FALSE(sql::normalize_expression(std::string("1\0; DROP TABLE t", 16)));
+  CHECK_FALSE(sql::normalize_type(std::string("int\0eger", 8)));
+}
+
 TEST_CASE("validate_sql accepts scripts and reports line and position of a syntax error") {
   CHECK(sql::validate_sql("CREATE TABLE t (a int); INSERT INTO t VALUES (1);"));
   CHECK(sql::validate_sql(""));
