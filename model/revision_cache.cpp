@@ -129,7 +129,7 @@ bool list_with_stamps(const std::filesystem::path& folder, std::vector<Listed>& 
   const int fd = ::dirfd(dir);
   while (const dirent* entry = ::readdir(dir)) {
     std::string_view name(entry->d_name);
-    if (!name.ends_with(".yaml") || name.starts_with('.')) continue;
+    if (!yaml::is_revision_file_name(name)) continue;
     struct stat st {};
     if (::fstatat(fd, entry->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
     out.push_back({std::string(name),

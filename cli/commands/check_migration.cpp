@@ -14,7 +14,8 @@ namespace {
 // Lints the revisions not yet applied when the database is reachable, else every revision
 // without the row-based rules (docs/lint.md); prints the findings on stderr. Returns true
 // when one is an error that no `lint: {ignore: ...}` accepts.
-Result<bool> lint_revisions(Context& ctx, const model::RevisionGraph& graph) {
+Result<bool> lint_revisions(Context& ctx, const model::RevisionGraph& graph,
+                            const Result<std::unique_ptr<db::Connection>>& conn) {
   DISTIL_TRY(const Config* config, ctx.config());
   DISTIL_TRY(DatabaseUrl url, ctx.url());
   lint::Options options{
@@ -22,7 +23,7 @@ Result<bool> lint_revisions(Context& ctx, const model::RevisionGraph& graph) {
       .large_table_rows = config->lint_large_table_rows,
       .ignore = config->lint_ignore};
   lint::Report report;
-  if (auto conn = ctx.connect(/*create=*/false)) {
+  if (conn) {
     DISTIL_TRY(report, lint::lint_pending(**conn, graph, config->version_table, options));
   } else {
     Context::log("lint: no database (" + conn.error().message +
@@ -38,12 +39,10 @@ Result<bool> lint_revisions(Context& ctx, const model::RevisionGraph& graph) {
 
 // The applied revisions whose files were edited after they were applied (docs/reliability.md,
 // integrity of history); prints each. No database reachable: nothing to compare with.
-Result<bool> edited_history(Context& ctx, const model::RevisionGraph& graph) {
+Result<bool> edited_history(Context& ctx, const model::RevisionGraph& graph, db::Connection& conn) {
   DISTIL_TRY(const Config* config, ctx.config());
-  auto conn = ctx.connect(/*create=*/false);
-  if (!conn) return false;
-  DISTIL_TRY(model::Heads heads, db::read_heads(**conn, graph, config->version_table));
-  DISTIL_TRY(auto edited, db::edited_revisions(**conn, graph, heads, config->version_table));
+  DISTIL_TRY(model::Heads heads, db::read_heads(conn, graph, config->version_table));
+  DISTIL_TRY(auto edited, db::edited_revisions(conn, graph, heads, config->version_table));
   for (const auto& e : edited) std::cerr << "ERROR [distil] " << db::describe_edit(e) << "\n";
   return !edited.empty();
 }
@@ -59,8 +58,13 @@ Result<void> run_check_migration(Context& ctx) {
     ctx.exit_status = 1;
     return {};
   }
-  DISTIL_TRY(bool edited, edited_history(ctx, *graph));
-  DISTIL_TRY(bool lint_errors, lint_revisions(ctx, *graph));
+  // One look at the database (when reachable) serves both checks.
+  auto conn = ctx.connect(/*create=*/false);
+  bool edited = false;
+  if (conn) {
+    DISTIL_TRY(edited, edited_history(ctx, *graph, **conn));
+  }
+  DISTIL_TRY(bool lint_errors, lint_revisions(ctx, *graph, conn));
   if (edited || lint_errors) {
     ctx.exit_status = 1;
     return {};

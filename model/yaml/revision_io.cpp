@@ -384,6 +384,10 @@ Result<Revision> load_revision(const std::filesystem::path& path) {
   return rev;
 }
 
+bool is_revision_file_name(std::string_view name) {
+  return name.ends_with(".yaml") && !name.starts_with('.');
+}
+
 Result<std::vector<std::filesystem::path>> list_revision_files(const std::filesystem::path& folder) {
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec)) {
@@ -396,8 +400,7 @@ Result<std::vector<std::filesystem::path>> list_revision_files(const std::filesy
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end;
        it.increment(ec)) {
     std::string name = it->path().filename().string();
-    // Editors' lock and backup files (".#0003_x.yaml") are not revisions.
-    if (name.ends_with(".yaml") && !name.starts_with('.') && it->is_regular_file(ec))
+    if (is_revision_file_name(name) && it->is_regular_file(ec))
       names.push_back(std::move(name));
   }
   if (ec) {

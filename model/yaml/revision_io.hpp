@@ -20,7 +20,11 @@ Result<Revision> parse_revision(std::string_view text, const std::string& path);
 // Reads and parses a file; the NNNN prefix of its name becomes Revision::number.
 Result<Revision> load_revision(const std::filesystem::path& path);
 
-// The revision files of a versions folder: every *.yaml not starting with '.', sorted by
+// Whether a file name in a versions folder is a revision file: *.yaml, not starting with '.'
+// (editors' lock and backup files such as ".#0003_x.yaml" are not revisions).
+bool is_revision_file_name(std::string_view name);
+
+// The revision files of a versions folder (is_revision_file_name, regular files), sorted by
 // name. A missing folder is an ErrorCode::config error naming it.
 Result<std::vector<std::filesystem::path>> list_revision_files(const std::filesystem::path& folder);
 
