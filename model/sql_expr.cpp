@@ -611,7 +611,12 @@ Result<std::string> normalize_type(std::string_view type) {
   drop_array_sizes(type_name);
   std::optional<std::string> out = deparse(*tree);
   if (!out || !out->starts_with(head)) return bad("libpg_query cannot deparse it");
-  return readable_type(out->substr(head.size()));
+  std::string normal = readable_type(out->substr(head.size()));
+  // The grammar lets "int8(3)" through as a generic name with a modifier, but the canonical
+  // "bigint(3)" does not parse: a type whose normal form does not parse is refused.
+  if (std::holds_alternative<ParseError>(parse(head + normal)))
+    return bad("not a valid type (does \"" + normal + "\" take modifiers?)");
+  return normal;
 }
 
 Result<void> validate_sql(std::string_view sql) {

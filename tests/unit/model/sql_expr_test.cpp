@@ -154,6 +154,16 @@ TEST_CASE("a type modifier that is not a constant is an error, not a silently em
   CHECK(type("numeric(12,2)") == type("numeric(12, 2)"));
 }
 
+TEST_CASE("a builtin type given modifiers it does not take is an error") {
+  // Found by the CI fuzz run: "int8(3)" parses, but its normal form "bigint(3)" does not.
+  for (const char* text : {"int8(3)", "int4(10)", "bool(1)"}) {
+    auto bad = sql::normalize_type(text);
+    REQUIRE_FALSE_MESSAGE(bad, text);
+    CHECK(bad.error().message.find(text) != std::string::npos);
+  }
+  CHECK(type("varchar(3)") == "character varying(3)");
+}
+
 TEST_CASE("a cast inside an expression with a non-constant type modifier is an error") {
   // Found by the CI fuzz run: "random()::text5(~~ndom()::text)" normalised to
   // "random()::text5()", which does not parse.
