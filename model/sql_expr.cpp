@@ -440,8 +440,30 @@ Error model_error(std::string message) {
 }
 
 // Parses "SELECT <prefix><text>", rewrites, and returns the deparsed text after "SELECT ".
+Result<std::string> normalize_once(std::string_view prefix, std::string_view text,
+                                   std::string_view what);
+
+// The normal form is a fixed point: the deparser's parentheses can differ between a text and
+// its own normal form ("(a AND b) AND c" -> "a AND b AND c"), so normalise until it no longer
+// changes (the differ compares normal forms with ==). Found by the fuzzer.
 Result<std::string> normalize_select(std::string_view prefix, std::string_view text,
                                      std::string_view what) {
+  DISTIL_TRY(std::string normal, normalize_once(prefix, text, what));
+  for (int pass = 0; pass < 4; ++pass) {
+    auto again = normalize_once(prefix, normal, what);
+    if (!again) {
+      return fail(model_error(std::string(what) + " \"" + std::string(text) +
+                              "\": its normal form does not parse"));
+    }
+    if (*again == normal) return normal;
+    normal = std::move(*again);
+  }
+  return fail(model_error(std::string(what) + " \"" + std::string(text) +
+                          "\": has no stable normal form"));
+}
+
+Result<std::string> normalize_once(std::string_view prefix, std::string_view text,
+                                   std::string_view what) {
   const std::string head = "SELECT " + std::string(prefix);
   // The parser reads a C string: whatever follows a NUL byte would be silently dropped.
   if (text.find('\0') != std::string_view::npos)

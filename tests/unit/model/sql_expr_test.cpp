@@ -154,6 +154,16 @@ TEST_CASE("a type modifier that is not a constant is an error, not a silently em
   CHECK(type("numeric(12,2)") == type("numeric(12, 2)"));
 }
 
+TEST_CASE("the normal form of an expression is a fixed point") {
+  // Found by the CI fuzz run: the first pass left parentheses the second removed.
+  const char* text = "x BETWEEN (|| 0) AND (\"between\" || 0) AND 3";
+  auto once = sql::normalize_expression(text);
+  if (once) CHECK(*sql::normalize_expression(*once) == *once);
+  auto nested = sql::normalize_expression("(a AND b) AND c");
+  REQUIRE(nested);
+  CHECK(*sql::normalize_expression(*nested) == *nested);
+}
+
 TEST_CASE("a builtin type given modifiers it does not take is an error") {
   // Found by the CI fuzz run: "int8(3)" parses, but its normal form "bigint(3)" does not.
   for (const char* text : {"int8(3)", "int4(10)", "bool(1)"}) {
