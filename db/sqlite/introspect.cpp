@@ -429,7 +429,36 @@ class Reader {
 
 }  // namespace
 
+// One read transaction around an introspection when none is open: the catalog is read as
+// one snapshot (a concurrent migration cannot tear it), and SQLite takes its shared lock
+// once instead of once per statement (at 2000 tables, the per-statement fcntl locking and
+// schema checks were a sixth of `check`'s time).
+namespace {
+
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(sqlite3* db) : db_(db) {
+    if (sqlite3_get_autocommit(db_) != 0 &&
+        sqlite3_exec(db_, "BEGIN DEFERRED", nullptr, nullptr, nullptr) == SQLITE_OK) {
+      open_ = true;
+    }
+  }
+  ~ReadSnapshot() {
+    // Nothing was written: ending the read can only release the lock.
+    if (open_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+}  // namespace
+
 model::Result<model::Schema> introspect(sqlite3* db, std::string_view version_table) {
+  const ReadSnapshot snapshot(db);
   DISTIL_TRY(auto tables, Reader(db, Scope{.version_table = version_table}).read());
   model::Schema schema;
   for (auto& table : tables) {
@@ -440,6 +469,7 @@ model::Result<model::Schema> introspect(sqlite3* db, std::string_view version_ta
 }
 
 model::Result<model::Table> introspect_table(sqlite3* db, std::string_view table) {
+  const ReadSnapshot snapshot(db);
   DISTIL_TRY(auto tables, Reader(db, Scope{.table = table, .version_table = ""}).read());
   if (tables.empty()) {
     return fail(Error{.code = ErrorCode::database,

@@ -19,6 +19,8 @@ namespace distil::model::yaml {
 namespace {
 
 using detail::Context;
+using detail::Document;
+using detail::Node;
 using detail::Entry;
 using detail::Fields;
 using detail::Keys;
@@ -146,10 +148,10 @@ Error model_error(const Origin& origin, std::string message, std::string table =
 std::string place(const Origin& origin) { return origin.file + ":" + std::to_string(origin.line); }
 
 // One file's tables, in file order; ParseFailure on any error.
-std::vector<Table> read_tables(const Reader& reader, const YAML::Node& root) {
+std::vector<Table> read_tables(const Reader& reader, Node root) {
   std::vector<Table> tables;
-  if (root.IsNull()) return tables;  // an empty file defines nothing
-  if (!root.IsMap()) {
+  if (root.is_null()) return tables;  // an empty file defines nothing
+  if (!root.is_map()) {
     reader.raise(reader.line_of(root, 1),
                  std::string("a model file is a mapping with a \"tables:\" key, found ") +
                      detail::kind_of(root));
@@ -160,17 +162,19 @@ std::vector<Table> read_tables(const Reader& reader, const YAML::Node& root) {
   if (entry == nullptr) {
     f.raise(f.line(), "missing required field \"tables\" (tables: {name: {columns: [...]}})");
   }
-  if (entry->value.IsNull()) return tables;
-  if (!entry->value.IsMap()) {
+  if (entry->value.is_null()) return tables;
+  if (!entry->value.is_map()) {
     f.raise(entry->line, "\"tables\" must be a mapping of table name to table, found " +
                              std::string(detail::kind_of(entry->value)));
   }
-  for (auto it = entry->value.begin(); it != entry->value.end(); ++it) {
-    const int line = reader.line_of(it->first, entry->line);
-    if (!it->first.IsScalar() || it->first.Scalar().empty()) {
+  const Node tables_node = entry->value;
+  for (std::size_t i = 0; i < tables_node.size(); ++i) {
+    const Node key = tables_node.key(i);
+    const int line = reader.line_of(key, entry->line);
+    if (!key.is_scalar() || key.text().empty()) {
       reader.raise(line, "a table name must be a plain, non-empty name");
     }
-    std::string name = it->first.Scalar();
+    std::string name = key.text();
     const Context context{.table = name};
     for (const Table& other : tables) {
       if (other.name == name) {
@@ -179,7 +183,7 @@ std::vector<Table> read_tables(const Reader& reader, const YAML::Node& root) {
                                std::to_string(line));
       }
     }
-    Fields body(reader, it->second, line, context, detail::kTableBodyKeys);
+    Fields body(reader, tables_node.value(i), line, context, detail::kTableBodyKeys);
     Table table = detail::read_table_body(reader, body, std::move(name));
     table.origin.line = line;
     for (const Column& column : table.columns) {
@@ -199,11 +203,10 @@ std::vector<Table> read_tables(const Reader& reader, const YAML::Node& root) {
 Result<std::vector<Table>> parse_tables(std::string_view text, const std::string& path) {
   const Reader reader(path, 1, ErrorCode::model, text.size());
   try {
-    return read_tables(reader, detail::load_single_document(reader, text, "a model file"));
+    const Document document = detail::load_single_document(reader, text, "a model file");
+    return read_tables(reader, document.root());
   } catch (const ParseFailure& failure) {
     return fail(failure.error);
-  } catch (const YAML::Exception& e) {
-    return fail(reader.yaml_error(e));
   }
 }
 

@@ -1,5 +1,5 @@
 // YAML table models (DESIGN §4) -> model::Schema, the desired side of the differ. The only
-// place, with revision_io, that sees yaml-cpp.
+// place, with revision_io, that reads YAML (through yaml/document.hpp, libyaml).
 #pragma once
 
 #include <filesystem>

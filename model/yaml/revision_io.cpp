@@ -1,10 +1,9 @@
 // Revision files (DESIGN §5) -> model::Revision: the YAML adapter of the revision format.
-// yaml-cpp stays in this file; its exceptions become Errors carrying the file and line.
+// libyaml stays in model/yaml/; its errors become Errors carrying the file and line.
 #include "model/yaml/revision_io.hpp"
 
 #include "model/content_hash.hpp"
 
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -24,6 +23,8 @@ namespace {
 constexpr std::size_t kMaxRevisionIdBytes = 32;  // alembic_version.version_num VARCHAR(32)
 
 using detail::Context;
+using detail::Document;
+using detail::Node;
 using detail::did_you_mean;
 using detail::Entry;
 using detail::Fields;
@@ -87,7 +88,7 @@ Op read_alter_column(const Reader& reader, Fields& f) {
             "rename_to");
   }
   if (const Entry* existing = f.find("existing");
-      existing != nullptr && !existing->value.IsNull()) {
+      existing != nullptr && !existing->value.is_null()) {
     Context context = f.context();
     context.what += ": existing";
     Fields e(reader, existing->value, existing->line, std::move(context),
@@ -104,13 +105,13 @@ Op read_alter_column(const Reader& reader, Fields& f) {
 Op read_sql(const Reader& reader, const Entry& entry, const Keys& keys) {
   const Context context{.what = "sql"};
   RawSql op;
-  if (entry.value.IsScalar()) {
-    if (entry.value.Scalar().empty()) reader.raise(entry.line, "the SQL text is empty", context);
-    op.any = entry.value.Scalar();
+  if (entry.value.is_scalar()) {
+    if (entry.value.text().empty()) reader.raise(entry.line, "the SQL text is empty", context);
+    op.any = entry.value.text();
     return op;
   }
   Fields f(reader, entry.value, entry.line, context, keys);
-  if (entry.value.IsMap() && entry.value.size() == 0) {
+  if (entry.value.is_map() && entry.value.size() == 0) {
     f.raise(entry.line, "give the SQL text, or {sqlite: ..., postgresql: ...}");
   }
   f.check_keys();
@@ -125,23 +126,22 @@ Op read_sql(const Reader& reader, const Entry& entry, const Keys& keys) {
   return op;
 }
 
-Op read_op(const Reader& reader, const YAML::Node& item, int fallback_line) {
+Op read_op(const Reader& reader, Node item, int fallback_line) {
   const int line = reader.line_of(item, fallback_line);
-  if (!item.IsMap() || item.size() != 1) {
+  if (!item.is_map() || item.size() != 1) {
     std::string found = kind_of(item);
-    if (item.IsMap()) {
+    if (item.is_map()) {
       found = "keys";
-      for (auto it = item.begin(); it != item.end(); ++it) {
-        found += (found == "keys" ? " " : ", ") + it->first.Scalar();
+      for (std::size_t i = 0; i < item.size(); ++i) {
+        found += (found == "keys" ? " " : ", ") + item.key(i).text();
       }
       found += " (are the fields indented under the op name?)";
     }
     reader.raise(line,
                  "an op is a one-key mapping such as `- drop_table: {name: t}`; found " + found);
   }
-  const auto it = item.begin();
-  const std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
-  const Entry entry{.key = name, .value = it->second, .line = reader.line_of(it->first, line)};
+  const std::string name = item.key(0).is_scalar() ? item.key(0).text() : std::string();
+  const Entry entry{.key = name, .value = item.value(0), .line = reader.line_of(item.key(0), line)};
   const auto known =
       std::find_if(kOps.begin(), kOps.end(), [&](const auto& op) { return op.first == name; });
   if (known == kOps.end()) {
@@ -180,7 +180,7 @@ Op read_op(const Reader& reader, const YAML::Node& item, int fallback_line) {
   if (name == "drop_column") {
     f.check_keys();
     const Entry& column = f.need("column");
-    if (!column.value.IsScalar()) {
+    if (!column.value.is_scalar()) {
       f.raise(column.line, "\"column\" is the name of the column to drop, e.g. column: currency");
     }
     DropColumn op{.table = std::move(table)};
@@ -217,14 +217,14 @@ Op read_op(const Reader& reader, const YAML::Node& item, int fallback_line) {
 }
 
 // Reads an `upgrade:`/`downgrade:` value: null or a list of ops.
-void read_ops(const Reader& reader, const YAML::Node& list, int line, std::string_view key,
+void read_ops(const Reader& reader, Node list, int line, std::string_view key,
               std::vector<Op>& ops, std::vector<int>& lines) {
-  if (list.IsNull()) return;
-  if (!list.IsSequence()) {
+  if (list.is_null()) return;
+  if (!list.is_sequence()) {
     reader.raise(line,
                  quote(key) + " must be a list of ops (or [] for none), found " + kind_of(list));
   }
-  for (const YAML::Node& item : list) {
+  for (Node item : list.items()) {
     const int item_line = reader.line_of(item, line);
     ops.push_back(read_op(reader, item, item_line));
     lines.push_back(item_line);
@@ -235,13 +235,13 @@ void read_ops(const Reader& reader, const YAML::Node& list, int line, std::strin
 // The file
 
 // A revision id (or branch label): the scalar text as written, 1-32 characters, no spaces.
-std::string read_id(const Reader& reader, const YAML::Node& node, int line,
+std::string read_id(const Reader& reader, Node node, int line,
                     std::string_view field) {
   const std::string noun = field == "branch_labels" ? "branch label" : "revision id";
   const std::string prefix = std::string(field) + ": ";
-  if (!node.IsScalar())
+  if (!node.is_scalar())
     reader.raise(line, prefix + "expected a " + noun + ", found " + kind_of(node));
-  const std::string& id = node.Scalar();
+  const std::string& id = node.text();
   if (id.empty()) reader.raise(line, prefix + "a " + noun + " cannot be empty");
   if (id.size() > kMaxRevisionIdBytes) {
     reader.raise(line, prefix + noun + " " + quote(id) + " is longer than " +
@@ -256,16 +256,16 @@ std::string read_id(const Reader& reader, const YAML::Node& node, int line,
 // null / absent: none; an id; or a list of ids. Strings exactly as written (006 stays 006).
 std::vector<std::string> read_ids(const Reader& reader, const Entry* entry) {
   std::vector<std::string> ids;
-  if (entry == nullptr || entry->value.IsNull()) return ids;
-  if (entry->value.IsMap()) {
+  if (entry == nullptr || entry->value.is_null()) return ids;
+  if (entry->value.is_map()) {
     reader.raise(entry->line,
                  entry->key + ": expected an id, a list of ids or null, found a mapping");
   }
-  if (entry->value.IsScalar()) {
+  if (entry->value.is_scalar()) {
     ids.push_back(read_id(reader, entry->value, entry->line, entry->key));
     return ids;
   }
-  for (const YAML::Node& item : entry->value) {
+  for (Node item : entry->value.items()) {
     std::string id = read_id(reader, item, reader.line_of(item, entry->line), entry->key);
     if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
       reader.raise(entry->line, entry->key + " lists " + quote(id) + " twice");
@@ -279,8 +279,8 @@ std::vector<std::string> read_ids(const Reader& reader, const Entry* entry) {
 // optionally followed by ":table" or ":table.column".
 std::vector<std::string> read_lint(const Reader& reader, const Entry& entry) {
   std::vector<std::string> ignore;
-  if (entry.value.IsNull()) return ignore;
-  if (!entry.value.IsMap()) {
+  if (entry.value.is_null()) return ignore;
+  if (!entry.value.is_map()) {
     reader.raise(entry.line, "lint: expected a mapping such as {ignore: [L003]}, found " +
                                  std::string(kind_of(entry.value)));
   }
@@ -301,8 +301,8 @@ std::vector<std::string> read_lint(const Reader& reader, const Entry& entry) {
   return ignore;
 }
 
-Revision read_revision(Reader& reader, const YAML::Node& root) {
-  if (root.IsNull()) {
+Revision read_revision(Reader& reader, Node root) {
+  if (root.is_null()) {
     reader.raise(1, "the file is empty; a revision needs at least revision: and upgrade:");
   }
   Fields f(reader, root, 1, Context{},
@@ -337,7 +337,7 @@ Revision read_revision(Reader& reader, const YAML::Node& root) {
 }
 
 // Loads the single YAML document of `text`; more than one is an error.
-YAML::Node load_document(const Reader& reader, std::string_view text) {
+Document load_document(const Reader& reader, std::string_view text) {
   return detail::load_single_document(reader, text, "a revision file");
 }
 
@@ -358,14 +358,12 @@ int file_number(const std::filesystem::path& path) {
 Result<Revision> parse_revision(std::string_view text, const std::string& path) {
   Reader reader(path, 1, ErrorCode::revision, text.size());
   try {
-    YAML::Node root = load_document(reader, text);
-    Revision rev = read_revision(reader, root);
+    const Document document = load_document(reader, text);
+    Revision rev = read_revision(reader, document.root());
     rev.content_hash = sha256_hex(text);
     return rev;
   } catch (const ParseFailure& failure) {
     return fail(failure.error);
-  } catch (const YAML::Exception& e) {
-    return fail(reader.yaml_error(e));
   }
 }
 
@@ -429,15 +427,14 @@ Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder
 Result<std::vector<Op>> parse_ops(std::string_view text, const std::string& path, int first_line) {
   Reader reader(path, first_line, ErrorCode::revision, text.size());
   try {
-    YAML::Node root = load_document(reader, text);
+    const Document document = load_document(reader, text);
+    const Node root = document.root();
     std::vector<Op> ops;
     std::vector<int> lines;
     read_ops(reader, root, first_line, "ops", ops, lines);
     return ops;
   } catch (const ParseFailure& failure) {
     return fail(failure.error);
-  } catch (const YAML::Exception& e) {
-    return fail(reader.yaml_error(e));
   }
 }
 

@@ -1,5 +1,5 @@
 // Revision files (DESIGN §5): YAML text <-> model::Revision. The only place, with
-// model_io, that sees yaml-cpp.
+// model_io, that reads YAML (through yaml/document.hpp, libyaml).
 #pragma once
 
 #include <filesystem>

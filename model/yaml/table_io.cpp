@@ -1,12 +1,10 @@
 // Tables, columns and constraints in YAML (DESIGN §4's vocabulary): shared by the model
-// loader and the revision parser. yaml-cpp stays in model/yaml/.
+// loader and the revision parser. libyaml stays in model/yaml/ (document.cpp).
 #include "model/yaml/table_io.hpp"
 
-#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cctype>
-#include <sstream>
 
 #include "model/names.hpp"
 
@@ -53,25 +51,23 @@ std::string join_what(std::string_view outer, std::string_view inner) {
   return outer.empty() ? std::string(inner) : std::string(outer) + ": " + std::string(inner);
 }
 
-const char* kind_of(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
+const char* kind_of(Node node) {
+  switch (node.kind()) {
+    case Node::Kind::null:
       return "nothing (null)";
-    case YAML::NodeType::Scalar:
+    case Node::Kind::scalar:
       return "a string";
-    case YAML::NodeType::Sequence:
+    case Node::Kind::sequence:
       return "a list";
-    case YAML::NodeType::Map:
+    case Node::Kind::map:
       return "a mapping";
-    default:
-      return "nothing";
   }
+  return "nothing";
 }
 
-int Reader::line_of(const YAML::Node& node, int fallback) const {
-  if (!node.IsDefined() || node.IsNull()) return fallback;
-  const YAML::Mark mark = node.Mark();
-  return mark.line < 0 ? fallback : mark.line + first_line_;
+int Reader::line_of(Node node, int fallback) const {
+  if (node.is_null() || node.line() < 0) return fallback;
+  return node.line() + first_line_;
 }
 
 Error Reader::error(int line, std::string message, const Context& context) const {
@@ -89,54 +85,26 @@ void Reader::raise(int line, std::string message, const Context& context) const 
   throw ParseFailure{error(line, std::move(message), context)};
 }
 
-Error Reader::yaml_error(const YAML::Exception& e) const {
+Error Reader::yaml_error(const Document::Invalid& e) const {
   const int line = e.mark.line < 0 ? 0 : e.mark.line + first_line_;
-  return error(line, "invalid YAML: " + e.msg);
+  return error(line, "invalid YAML: " + e.message);
 }
 
-namespace {
-
-// Records where each document starts; the node events are not needed.
-class DocumentStarts : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> starts;
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-}  // namespace
-
-YAML::Node load_single_document(const Reader& reader, std::string_view text, std::string_view what) {
-  std::istringstream in{std::string(text)};
-  YAML::Parser parser(in);
-  DocumentStarts documents;
-  while (parser.HandleNextDocument(documents)) {
-    const auto& starts = documents.starts;
-    if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos) {
-      // No progress: yaml-cpp would return this empty document forever.
-      const YAML::Mark& at = starts.back();
-      const std::size_t pos = at.pos < 0 ? 0 : static_cast<std::size_t>(at.pos);
-      reader.raise(reader.line_at(at),
-                   "invalid YAML: unexpected " +
-                       (pos < text.size() ? quote(text.substr(pos, 1)) : std::string("text")) +
-                       " at column " + std::to_string(at.column + 1));
+Document load_single_document(const Reader& reader, std::string_view text, std::string_view what) {
+  Document document = [&] {
+    try {
+      return Document::parse(text);
+    } catch (const Document::Invalid& invalid) {
+      throw ParseFailure{reader.yaml_error(invalid)};
     }
+  }();
+  const std::vector<Mark>& starts = document.document_starts();
+  if (starts.size() > 1) {
+    reader.raise(reader.line_at(starts[1]), std::string(what) +
+                                                " holds one YAML document, found " +
+                                                std::to_string(starts.size()));
   }
-  if (documents.starts.size() > 1) {
-    reader.raise(reader.line_at(documents.starts[1]),
-                 std::string(what) + " holds one YAML document, found " +
-                     std::to_string(documents.starts.size()));
-  }
-  return documents.starts.empty() ? YAML::Node(YAML::NodeType::Null) : YAML::Load(std::string(text));
+  return document;
 }
 
 void Reader::count_entries(std::size_t n, int line) const {
@@ -147,20 +115,20 @@ void Reader::count_entries(std::size_t n, int line) const {
   }
 }
 
-Fields::Fields(const Reader& reader, const YAML::Node& node, int fallback_line, Context context,
+Fields::Fields(const Reader& reader, Node node, int fallback_line, Context context,
                Keys allowed)
     : reader_(reader), context_(std::move(context)), allowed_(std::move(allowed)) {
   line_ = reader_.line_of(node, fallback_line);
-  if (!node.IsMap()) {
+  if (!node.is_map()) {
     raise(line_, std::string("expected a mapping of fields, found ") + kind_of(node));
   }
   reader_.count_entries(node.size(), line_);
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const int key_line = reader_.line_of(it->first, line_);
-    if (!it->first.IsScalar()) raise(key_line, "a key must be a plain name");
-    std::string key = it->first.Scalar();
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const int key_line = reader_.line_of(node.key(i), line_);
+    if (!node.key(i).is_scalar()) raise(key_line, "a key must be a plain name");
+    std::string key = node.key(i).text();
     if (find(key) != nullptr) raise(key_line, "key " + quote(key) + " appears twice");
-    entries_.push_back(Entry{.key = std::move(key), .value = it->second, .line = key_line});
+    entries_.push_back(Entry{.key = std::move(key), .value = node.value(i), .line = key_line});
   }
 }
 
@@ -175,10 +143,10 @@ void Fields::raise(int line, std::string message) const {
 void Fields::check_keys() const {
   for (const Entry& entry : entries_) {
     if (std::find(allowed_.begin(), allowed_.end(), entry.key) != allowed_.end()) continue;
-    if (entry.value.IsNull()) {
+    if (entry.value.is_null()) {
       for (const Entry& cut : entries_) {
-        if (!cut.value.IsScalar()) continue;
-        const std::string& text = cut.value.Scalar();
+        if (!cut.value.is_scalar()) continue;
+        const std::string& text = cut.value.text();
         if (std::count(text.begin(), text.end(), '(') > std::count(text.begin(), text.end(), ')') ||
             std::count(text.begin(), text.end(), '[') > std::count(text.begin(), text.end(), ']')) {
           raise(entry.line, "unknown key " + quote(entry.key) + ": the value of " + quote(cut.key) +
@@ -202,7 +170,7 @@ const Entry* Fields::find(std::string_view key) const {
 const Entry& Fields::need(std::string_view key) const {
   const Entry* entry = find(key);
   if (entry == nullptr) check_keys();
-  if (entry == nullptr || entry->value.IsNull()) {
+  if (entry == nullptr || entry->value.is_null()) {
     raise(entry == nullptr ? line_ : entry->line, "missing required field " + quote(key));
   }
   return *entry;
@@ -218,7 +186,7 @@ std::string Fields::text(std::string_view key) const {
 // Absent or null: nullopt.
 std::optional<std::string> Fields::optional_text(std::string_view key) const {
   const Entry* entry = find(key);
-  if (entry == nullptr || entry->value.IsNull()) return std::nullopt;
+  if (entry == nullptr || entry->value.is_null()) return std::nullopt;
   return scalar(*entry);
 }
 
@@ -226,15 +194,15 @@ std::optional<std::string> Fields::optional_text(std::string_view key) const {
 std::optional<std::optional<std::string>> Fields::patch_text(std::string_view key) const {
   const Entry* entry = find(key);
   if (entry == nullptr) return std::nullopt;
-  if (entry->value.IsNull()) return std::optional<std::string>{};
+  if (entry->value.is_null()) return std::optional<std::string>{};
   return std::optional<std::string>{scalar(*entry)};
 }
 
 std::optional<bool> Fields::optional_bool(std::string_view key) const {
   const Entry* entry = find(key);
   if (entry == nullptr) return std::nullopt;
-  if (entry->value.IsScalar()) {
-    std::string word = entry->value.Scalar();
+  if (entry->value.is_scalar()) {
+    std::string word = entry->value.text();
     std::transform(word.begin(), word.end(), word.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (word == "true" || word == "yes") return true;
@@ -246,38 +214,38 @@ std::optional<bool> Fields::optional_bool(std::string_view key) const {
 // A list of names (or expressions): `[a, b]`; required lists must not be empty.
 std::vector<std::string> Fields::names(std::string_view key, bool required) const {
   const Entry* entry = find(key);
-  if (entry == nullptr || entry->value.IsNull()) {
+  if (entry == nullptr || entry->value.is_null()) {
     if (required) need(key);
     return {};
   }
-  if (!entry->value.IsSequence()) {
+  if (!entry->value.is_sequence()) {
     raise(entry->line, quote(key) + " must be a list, e.g. " + std::string(key) +
                            ": [a, b]; found " + kind_of(entry->value));
   }
   reader_.count_entries(entry->value.size(), entry->line);
   std::vector<std::string> out;
-  for (const YAML::Node& item : entry->value) {
-    if (!item.IsScalar() || item.Scalar().empty()) {
+  for (Node item : entry->value.items()) {
+    if (!item.is_scalar() || item.text().empty()) {
       raise(reader_.line_of(item, entry->line),
             quote(key) + " must list names, found " + kind_of(item));
     }
-    out.push_back(item.Scalar());
+    out.push_back(item.text());
   }
   if (required && out.empty()) raise(entry->line, quote(key) + " must not be empty");
   return out;
 }
 
 std::string Fields::scalar(const Entry& entry) const {
-  if (!entry.value.IsScalar()) {
+  if (!entry.value.is_scalar()) {
     raise(entry.line, quote(entry.key) + " must be a string, found " + kind_of(entry.value));
   }
-  return entry.value.Scalar();
+  return entry.value.text();
 }
 
 const Keys kColumnKeys = {"name",        "type",          "nullable", "default",
                           "primary_key", "autoincrement", "comment",  "renamed_from"};
 
-ReadColumn read_column(const Reader& reader, const YAML::Node& node, int fallback_line,
+ReadColumn read_column(const Reader& reader, Node node, int fallback_line,
                        Context context) {
   Fields f(reader, node, fallback_line, std::move(context), kColumnKeys);
   ReadColumn out;
@@ -301,14 +269,14 @@ ReadColumn read_column(const Reader& reader, const YAML::Node& node, int fallbac
 }
 
 // The items of a list-valued field, each a mapping; `name` labels them in messages.
-std::vector<std::pair<YAML::Node, int>> mapping_items(const Fields& f, std::string_view key) {
-  std::vector<std::pair<YAML::Node, int>> out;
+std::vector<std::pair<Node, int>> mapping_items(const Fields& f, std::string_view key) {
+  std::vector<std::pair<Node, int>> out;
   const Entry* entry = f.find(key);
-  if (entry == nullptr || entry->value.IsNull()) return out;
-  if (!entry->value.IsSequence()) {
+  if (entry == nullptr || entry->value.is_null()) return out;
+  if (!entry->value.is_sequence()) {
     f.raise(entry->line, quote(key) + " must be a list, found " + kind_of(entry->value));
   }
-  for (const YAML::Node& item : entry->value) out.emplace_back(item, entry->line);
+  for (Node item : entry->value.items()) out.emplace_back(item, entry->line);
   return out;
 }
 
@@ -394,12 +362,12 @@ Table read_table_body(const Reader& reader, Fields& f, std::string table_name) {
   const std::string& what = f.context().what;
 
   const Entry& columns = f.need("columns");
-  if (!columns.value.IsSequence() || columns.value.size() == 0) {
+  if (!columns.value.is_sequence() || columns.value.size() == 0) {
     f.raise(columns.line, "\"columns\" must be a non-empty list of columns");
   }
   std::vector<std::string> column_pk;
   std::vector<std::optional<bool>> written_nullable;
-  for (const YAML::Node& item : columns.value) {
+  for (Node item : columns.value.items()) {
     ReadColumn column =
         read_column(reader, item, columns.line, Context{.what = what, .table = t.name});
     if (t.find_column(column.column.name) != nullptr) {
@@ -412,14 +380,14 @@ Table read_table_body(const Reader& reader, Fields& f, std::string table_name) {
     t.columns.push_back(std::move(column.column));
   }
 
-  if (const Entry* pk = f.find("primary_key"); pk != nullptr && !pk->value.IsNull()) {
+  if (const Entry* pk = f.find("primary_key"); pk != nullptr && !pk->value.is_null()) {
     if (!column_pk.empty()) {
       f.raise(pk->line,
               "the primary key is given both on columns and as table-level primary_key; "
               "use one");
     }
-    if (pk->value.IsScalar()) {
-      t.primary_key = {pk->value.Scalar()};
+    if (pk->value.is_scalar()) {
+      t.primary_key = {pk->value.text()};
     } else {
       t.primary_key = f.names("primary_key", true);
     }

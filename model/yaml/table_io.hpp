@@ -1,9 +1,7 @@
 // Internal to model/yaml: the YAML reading of tables, columns and constraints (DESIGN §4's
 // vocabulary), shared by the model loader (model_io) and the revision parser (create_table).
-// Not a public header: it exposes yaml-cpp, which stays inside model/yaml/.
+// Not a public header: it exposes the YAML document tree, which stays inside model/yaml/.
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <cstddef>
 #include <limits>
@@ -15,6 +13,7 @@
 
 #include "model/result.hpp"
 #include "model/schema.hpp"
+#include "model/yaml/document.hpp"
 
 namespace distil::model::yaml::detail {
 
@@ -33,7 +32,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 std::string did_you_mean(std::string_view word, const Keys& candidates);
 std::string quote(std::string_view text);
 // "a string", "a list", ... for messages.
-const char* kind_of(const YAML::Node& node);
+const char* kind_of(Node node);
 
 // What is being read, for messages ("add_column: ...") and Where{table, column}.
 struct Context {
@@ -55,16 +54,16 @@ class Reader {
 
   std::string revision_id;
 
-  // 1-based line of a yaml-cpp position in the file.
-  int line_at(const YAML::Mark& mark) const {
+  // 1-based line of a document position in the file.
+  int line_at(const Mark& mark) const {
     return mark.line < 0 ? first_line_ : mark.line + first_line_;
   }
-  // 1-based line of `node` in the file; `fallback` when yaml-cpp has no position.
-  int line_of(const YAML::Node& node, int fallback = 0) const;
+  // 1-based line of `node` in the file; `fallback` when it has no position (a null).
+  int line_of(Node node, int fallback = 0) const;
   Error error(int line, std::string message, const Context& context = {}) const;
   [[noreturn]] void raise(int line, std::string message, const Context& context = {}) const;
-  // "invalid YAML: <yaml-cpp's message>" at the line yaml-cpp reports.
-  Error yaml_error(const YAML::Exception& e) const;
+  // "invalid YAML: <libyaml's message>" at the line libyaml reports.
+  Error yaml_error(const Document::Invalid& e) const;
   const std::string& path() const { return path_; }
   // Counts `n` more entries read at `line`; raises once there are more than max_entries.
   void count_entries(std::size_t n, int line) const;
@@ -77,15 +76,14 @@ class Reader {
   mutable std::size_t entries_ = 0;
 };
 
-// The one YAML document of `text` (a Null node when there is none). Raises, at the line,
+// The YAML document of `text` (its root is null when there is none). Raises, at the line,
 // for a second document ("`what` holds one YAML document, found N"; `what` is e.g. "a model
-// file") and for text yaml-cpp cannot get past (its LoadAll loops forever, allocating, on a
-// stray flow indicator such as ", a: b"). Throws YAML::Exception for other invalid YAML.
-YAML::Node load_single_document(const Reader& reader, std::string_view text, std::string_view what);
+// file") and for invalid YAML ("invalid YAML: <libyaml's message>").
+Document load_single_document(const Reader& reader, std::string_view text, std::string_view what);
 
 struct Entry {
   std::string key;
-  YAML::Node value;
+  Node value;
   int line = 0;  // of the key
 };
 
@@ -94,7 +92,7 @@ struct Entry {
 // is missing or malformed.
 class Fields {
  public:
-  Fields(const Reader& reader, const YAML::Node& node, int fallback_line, Context context,
+  Fields(const Reader& reader, Node node, int fallback_line, Context context,
          Keys allowed);
 
   const Context& context() const { return context_; }
@@ -140,7 +138,7 @@ struct ReadColumn {
   std::optional<bool> nullable;  // as written
 };
 
-ReadColumn read_column(const Reader& reader, const YAML::Node& node, int fallback_line,
+ReadColumn read_column(const Reader& reader, Node node, int fallback_line,
                        Context context);
 // The foreign-key fields of `f` (columns, references, on_delete, on_update, name).
 ForeignKey read_foreign_key(const Reader& reader, const Fields& f, const std::string& table);
