@@ -265,8 +265,9 @@ Result<void> check_index(const Schema& schema, const Table& table, const Index& 
     return {};
   };
   DISTIL_CHECK(clash(table));  // `table` may be a copy that is not in `schema` yet
-  for (const auto& [name, other] : schema.tables) {
-    if (name != table.name) DISTIL_CHECK(clash(other));
+  if (const Table* owner = schema.find_index_owner(index.name);
+      owner != nullptr && owner->name != table.name) {
+    DISTIL_CHECK(clash(*owner));
   }
   if (index.columns.empty()) {
     return model_error("index " + quoted(index.name) + " has no columns", table.name);
@@ -390,7 +391,8 @@ struct Applier {
       return model_error("create_table: the table already exists", op.table.name);
     }
     DISTIL_CHECK(check_table(schema, op.table));
-    schema.tables.emplace(op.table.name, op.table);
+    const auto [it, added] = schema.tables.emplace(op.table.name, op.table);
+    schema.note_table_added(it->second);
     return {};
   }
 
@@ -504,6 +506,7 @@ struct Applier {
     DISTIL_TRY(Table * table, need_table(schema, op.table, "create_index"));
     DISTIL_CHECK(check_index(schema, *table, op.index));
     table->indexes.push_back(op.index);
+    schema.note_index_added(op.index.name, table->name);
     return {};
   }
 

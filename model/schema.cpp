@@ -69,4 +69,48 @@ Table* Schema::find_table(std::string_view table) {
   return const_cast<Table*>(std::as_const(*this).find_table(table));
 }
 
+namespace {
+
+bool has_index(const Table& table, std::string_view index) {
+  return std::any_of(table.indexes.begin(), table.indexes.end(),
+                     [&](const Index& ix) { return ix.name == index; });
+}
+
+}  // namespace
+
+const Table* Schema::find_index_owner(std::string_view index) const {
+  if (index_owner_tables_ != tables.size()) {
+    index_owner_.clear();
+    for (const auto& [name, table] : tables) {
+      for (const Index& ix : table.indexes) index_owner_.emplace(ix.name, name);
+    }
+    index_owner_tables_ = tables.size();
+  }
+  const auto found = index_owner_.find(std::string(index));
+  if (found == index_owner_.end()) return nullptr;
+  if (const Table* owner = find_table(found->second); owner != nullptr && has_index(*owner, index))
+    return owner;
+  // A stale entry (the index or its table was dropped or renamed): look everywhere.
+  for (const auto& [name, table] : tables) {
+    if (has_index(table, index)) {
+      found->second = name;
+      return &table;
+    }
+  }
+  return nullptr;
+}
+
+void Schema::note_table_added(const Table& table) {
+  if (index_owner_tables_ == kNoIndexNames || index_owner_tables_ + 1 != tables.size()) {
+    index_owner_tables_ = kNoIndexNames;
+    return;
+  }
+  for (const Index& ix : table.indexes) index_owner_.insert_or_assign(ix.name, table.name);
+  index_owner_tables_ = tables.size();
+}
+
+void Schema::note_index_added(const std::string& index, const std::string& table) {
+  if (index_owner_tables_ == tables.size()) index_owner_.insert_or_assign(index, table);
+}
+
 }  // namespace distil::model

@@ -453,3 +453,55 @@ TEST_CASE("find_column, is_primary_key and find_table look up by exact name") {
   CHECK(orders.is_primary_key("id"));
   CHECK_FALSE(orders.is_primary_key("memo"));
 }
+
+namespace {
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+}  // namespace
+
+TEST_CASE("index names stay schema-wide through drops, renames and tables added by other code") {
+  // apply() keeps the index names in a lookup (a scan of every table per index made N
+  // create_tables O(N^2)); each way a schema changes must leave it right.
+  auto with_index = [](std::string table, std::string index) {
+    return CreateTable{.table = {.name = std::move(table),
+                                 .columns = {col("id", "integer", false)},
+                                 .primary_key = {"id"},
+                                 .indexes = {{.name = std::move(index), .columns = {"id"}}}}};
+  };
+  Schema s = base_schema();
+  REQUIRE(model::apply(s, with_index("a", "ix_shared")));
+  CHECK(contains(apply_error(s, with_index("b", "ix_shared")).message,
+                 "already exists on table \"a\""));
+  // Renamed: the index goes with its table.
+  REQUIRE(model::apply(s, RenameTable{.from = "a", .to = "a2"}));
+  CHECK(contains(apply_error(s, with_index("b", "ix_shared")).message,
+                 "already exists on table \"a2\""));
+  // Dropped: the name is free again.
+  REQUIRE(model::apply(s, DropTable{.table = table(s, "a2")}));
+  REQUIRE(model::apply(s, with_index("b", "ix_shared")));
+  // Added to an existing table by create_index, then seen by create_table.
+  REQUIRE(model::apply(s, CreateIndex{.table = "tenants",
+                                      .index = {.name = "ix_tenant_name", .columns = {"name"}}}));
+  CHECK(contains(apply_error(s, with_index("c", "ix_tenant_name")).message,
+                 "already exists on table \"tenants\""));
+  // A table put into `tables` directly (as introspection and the renderers do).
+  Table direct = std::get<CreateTable>(Op(with_index("d", "ix_direct"))).table;
+  s.tables.emplace("d", direct);
+  CHECK(contains(apply_error(s, with_index("e", "ix_direct")).message,
+                 "already exists on table \"d\""));
+  // A table replaced by another version: the caller says so.
+  direct.indexes[0].name = "ix_direct2";
+  s.tables.erase("d");
+  s.tables.emplace("d", direct);
+  s.forget_index_names();
+  CHECK(contains(apply_error(s, with_index("e", "ix_direct2")).message,
+                 "already exists on table \"d\""));
+  REQUIRE(model::apply(s, with_index("e", "ix_direct")));
+  // A copy keeps working on its own.
+  Schema copy = s;
+  REQUIRE(model::apply(copy, DropTable{.table = table(copy, "e")}));
+  REQUIRE(model::apply(copy, with_index("f", "ix_direct")));
+  CHECK(contains(apply_error(s, with_index("f", "ix_direct")).message,
+                 "already exists on table \"e\""));
+}
