@@ -18,9 +18,14 @@ Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
   DISTIL_TRY(const Config* config, ctx.config());
   DISTIL_TRY(model::Schema desired, model::yaml::load_models(config->models));
   DISTIL_TRY(model::Schema actual, conn.introspect(config->version_table));
-  if (models_out) *models_out = desired;
-  if (actual_out) *actual_out = actual;
-  return differ::diff(desired, actual, {.dialect = emitters::to_string(conn.dialect())});
+  const differ::DiffOptions options{.dialect = emitters::to_string(conn.dialect())};
+  // Moved, not copied, where the caller does not keep them (a copy of a 5000-table schema
+  // is 13 MB of the peak).
+  differ::DiffResult result =
+      actual_out ? differ::diff(desired, actual, options) : differ::diff(desired, std::move(actual), options);
+  if (models_out) *models_out = std::move(desired);
+  if (actual_out) *actual_out = std::move(actual);
+  return result;
 }
 
 Result<void> require_up_to_date(Context& ctx, db::Connection& conn) {

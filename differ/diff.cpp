@@ -134,8 +134,8 @@ std::vector<std::string> ref_columns(const Schema& schema, const ForeignKey& fk)
 
 class Differ {
  public:
-  Differ(const Schema& desired, const Schema& actual, const DiffOptions& options)
-      : desired_(desired), current_(actual), compare_comments_(options.dialect == "postgresql"),
+  Differ(const Schema& desired, Schema actual, const DiffOptions& options)
+      : desired_(desired), current_(std::move(actual)), compare_comments_(options.dialect == "postgresql"),
         spelling_{.postgresql = options.dialect == "postgresql"} {}
 
   DiffResult run() && {
@@ -451,8 +451,8 @@ class Differ {
 
 }  // namespace
 
-DiffResult diff(const Schema& desired, const Schema& actual, const DiffOptions& options) {
-  return Differ(desired, actual, options).run();
+DiffResult diff(const Schema& desired, Schema actual, const DiffOptions& options) {
+  return Differ(desired, std::move(actual), options).run();
 }
 
 }  // namespace distil::differ

@@ -97,8 +97,6 @@ struct EventHandle {
 Node::Kind Node::kind() const { return data_ == nullptr ? Kind::null : data_->kind; }
 const std::string& Node::text() const { return is_scalar() ? data_->text : kEmpty; }
 int Node::line() const { return data_ == nullptr ? -1 : data_->line; }
-std::size_t Node::offset() const { return data_ == nullptr ? 0 : data_->offset; }
-int Node::column() const { return data_ == nullptr ? 0 : data_->column; }
 
 std::size_t Node::size() const {
   if (data_ == nullptr) return 0;
@@ -175,8 +173,6 @@ Document Document::parse(std::string_view text) {
         if (!building) break;
         NodeData& node = doc.nodes_.emplace_back();
         node.line = static_cast<int>(e.start_mark.line);
-        node.column = static_cast<int>(e.start_mark.column);
-        node.offset = e.start_mark.index;
         if (is_null_scalar(e)) {
           node.kind = Node::Kind::null;
         } else {
@@ -200,8 +196,6 @@ Document Document::parse(std::string_view text) {
         const bool sequence = e.type == YAML_SEQUENCE_START_EVENT;
         node.kind = sequence ? Node::Kind::sequence : Node::Kind::map;
         node.line = static_cast<int>(e.start_mark.line);
-        node.column = static_cast<int>(e.start_mark.column);
-        node.offset = e.start_mark.index;
         attach(&node);
         open.emplace_back(&node, anchor_of(sequence ? e.data.sequence_start.anchor
                                                     : e.data.mapping_start.anchor));
