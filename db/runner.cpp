@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
+#include <utility>
+#include <variant>
 
 namespace distil::db {
 
@@ -72,6 +75,56 @@ std::string describe_edit(const EditedRevision& edit) {
 
 namespace {
 
+// The tables the renderers read (to validate an op, and for SQLite rebuilds and PostgreSQL
+// type changes), introspected once per run and then followed by simulating each op that ran
+// (model::apply, the simulator the offline --sql script is built on), instead of introspected
+// again before every op: that was a quarter of `upgrade head` on SQLite and most of the
+// statements per revision on PostgreSQL. Whatever the simulator cannot follow (raw SQL, an op
+// it refuses on these few tables) and every rolled-back or non-transactional step empties it,
+// so the next op reads the live table again.
+class TableCache {
+ public:
+  explicit TableCache(emitters::SchemaSource live) : live_(std::move(live)) {}
+
+  emitters::SchemaSource source() {
+    emitters::SchemaSource source;
+    source.table = [this](std::string_view name) -> Result<model::Table> {
+      if (const model::Table* known = known_.find_table(name)) return *known;
+      DISTIL_TRY(model::Table table, live_.table(name));
+      known_.tables.insert_or_assign(table.name, table);
+      known_.forget_index_names();
+      return table;
+    };
+    source.triggers = live_.triggers;
+    return source;
+  }
+
+  // `op` ran (its statements succeeded inside the step's transaction).
+  void ran(const model::Op& op) {
+    if (std::holds_alternative<model::RawSql>(op) || !model::apply(known_, op)) clear();
+  }
+  void clear() { known_ = model::Schema{}; }
+
+ private:
+  emitters::SchemaSource live_;
+  model::Schema known_;
+};
+
+// The version table's rows, inside a run: the table exists (run() created it), so no
+// existence check first.
+Result<Heads> reread_heads(Connection& conn, const model::RevisionGraph& graph,
+                           const std::string& version_table) {
+  DISTIL_TRY(auto rows, conn.query("SELECT version_num FROM " +
+                                   emitters::quote_identifier(version_table)));
+  Heads heads;
+  for (const auto& row : rows)
+    if (!row.empty() && row[0]) heads.insert(*row[0]);
+  for (const auto& h : heads) {
+    if (!graph.find(h)) return read_heads(conn, graph, version_table);  // its error message
+  }
+  return heads;
+}
+
 // Under -v, every statement the runner sends is logged before it is sent.
 void verbose_log(const RunOptions& options, const std::string& line) {
   if (options.verbose && options.log) options.log(line);
@@ -127,10 +180,10 @@ Result<void> run_outside_transaction(Connection& conn, const model::RevisionGrap
 // Runs one revision inside the open transaction. Sets `needs_fk_off` (and fails) when the
 // revision contains a SQLite rebuild but foreign keys are still enforced.
 Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const PlanStep& step,
-                      const Heads& before, bool fk_off, bool& needs_fk_off,
+                      const Heads& before, bool fk_off, bool& needs_fk_off, TableCache& tables,
                       const RunOptions& options) {
   const auto& ops = emitters::step_ops(step);
-  auto source = conn.schema_source();
+  auto source = tables.source();
   auto exec = [&](const std::string& sql) -> Result<void> {
     if (options.verbose && options.log) options.log(sql + ";");
     return conn.execute(sql);
@@ -150,12 +203,18 @@ Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const
         return fail(emitters::locate(std::move(e), step, i));
       }
     }
+    tables.ran(ops[i]);
   }
+  // The version update and the hash record go in one round trip (both dialects run
+  // ';'-separated statements in one call); -v still logs each.
   Heads after = graph.after_step(before, step);
+  std::string bookkeeping;
   for (const auto& sql : bookkeeping_sql(before, after, step, options)) {
-    auto r = exec(sql);
-    if (!r) return fail(emitters::locate(std::move(r.error()), step, ops.size()));
+    verbose_log(options, sql + ";");
+    bookkeeping += sql + ";\n";
   }
+  if (auto r = conn.execute(bookkeeping); !r)
+    return fail(emitters::locate(std::move(r.error()), step, ops.size()));
   return {};
 }
 
@@ -173,6 +232,7 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
     for (const auto& e : edited) warn(describe_edit(e));
   DISTIL_TRY(auto steps, plan(heads));
   bool sqlite = conn.dialect() == emitters::Dialect::sqlite;
+  TableCache tables(conn.schema_source());
   int applied = 0;
   const size_t total = steps.size();
   for (size_t index = 0; index < total; ++index) {
@@ -181,7 +241,8 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
     if (options.log) options.log(emitters::describe_step(step, heads, after));
     if (options.on_step_start) options.on_step_start(index, total, step);
     if (!step.revision->transactional) {
-      auto now = read_heads(conn, graph, options.version_table);
+      tables.clear();
+      auto now = reread_heads(conn, graph, options.version_table);
       if (!now) return fail(std::move(now.error()));
       if (*now != heads)
         return fail(Error{.code = ErrorCode::database,
@@ -204,7 +265,7 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
       verbose_log(options, "BEGIN");
       DISTIL_CHECK(conn.begin());
       // Another tool may have moved the version table since we planned: never apply twice.
-      auto now = read_heads(conn, graph, options.version_table);
+      auto now = reread_heads(conn, graph, options.version_table);
       if (!now || *now != heads) {
         conn.rollback();
         if (!now) return fail(std::move(now.error()));
@@ -213,9 +274,10 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
                                      "is migrating this database); nothing more was applied"});
       }
       bool needs_fk_off = false;
-      auto r = run_step(conn, graph, step, heads, fk_off, needs_fk_off, options);
+      auto r = run_step(conn, graph, step, heads, fk_off, needs_fk_off, tables, options);
       if (!r) {
         conn.rollback();
+        tables.clear();
         if (needs_fk_off && sqlite) {
           fk_off = true;
           continue;
@@ -231,6 +293,7 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
       }
       if (!c) {
         conn.rollback();
+        tables.clear();
         return fail(emitters::locate(std::move(c.error()), step, emitters::step_ops(step).size()));
       }
       break;

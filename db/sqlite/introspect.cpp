@@ -131,6 +131,8 @@ class Reader {
 
   Result<std::vector<model::Table>> read() {
     DISTIL_CHECK(read_tables());
+    // No table (e.g. create_table's check that its table is new): no other catalog query.
+    if (tables_.empty()) return std::vector<model::Table>{};
     DISTIL_CHECK(read_columns());
     DISTIL_CHECK(read_foreign_keys());
     DISTIL_CHECK(read_created_indexes());
