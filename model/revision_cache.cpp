@@ -86,11 +86,24 @@ struct Entry {
 
 std::unordered_map<std::string, Entry> read_cache(const std::filesystem::path& file) {
   std::unordered_map<std::string, Entry> entries;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return entries;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
+  // One read() of the whole file (an ifstream copied through a stringstream was a tenth of
+  // `heads` at 10,000 revisions).
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return entries;
+  std::string text;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    text.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    text.resize(done);
+  }
+  ::close(fd);
+  entries.reserve(text.size() / 200);
   if (!std::string_view(text).starts_with(kMagic)) return entries;
   Fields f(std::string_view(text).substr(kMagic.size()));
   while (f.ok() && !f.done()) {
