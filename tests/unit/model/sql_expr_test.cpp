@@ -293,3 +293,22 @@ TEST_CASE("expressions PostgreSQL rewrites when it stores them normalise alike")
   CHECK(*sql::normalize_expression("code LIKE 'x%'") != *sql::normalize_expression("code LIKE 'y%'"));
   CHECK(*sql::normalize_expression("(flag)::integer = 1") != *sql::normalize_expression("flag = 1"));
 }
+
+TEST_CASE("normal forms are remembered: the second call gives the same result, errors included") {
+  // normalize_type/normalize_expression keep their results per thread (a schema repeats the
+  // same types thousands of times); a remembered result must equal a computed one.
+  for (int round = 0; round < 2; ++round) {
+    CAPTURE(round);
+    auto type = distil::model::sql::normalize_type("int4[]");
+    REQUIRE(type.has_value());
+    CHECK(*type == "integer[]");
+    auto expr = distil::model::sql::normalize_expression("a IN (1, 2)");
+    REQUIRE(expr.has_value());
+    CHECK(*expr == "a = ANY(ARRAY[1, 2])");
+    auto bad = distil::model::sql::normalize_type("hex(randomblob(4))");
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().message.find("type modifiers must be constants") != std::string::npos);
+  }
+  // Keys are the exact text: spellings that normalise alike are each remembered.
+  CHECK(*distil::model::sql::normalize_type("INT4[]") == "integer[]");
+}
