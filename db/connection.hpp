@@ -29,6 +29,13 @@ class Connection {
   virtual model::Result<bool> table_exists(std::string_view table) = 0;
   // Starts a write transaction that excludes other writers (SQLite BEGIN IMMEDIATE).
   virtual model::Result<void> begin() = 0;
+  // begin(), then the rows of `sql` (no parameters), in one round trip where the driver
+  // allows (PostgreSQL: one PQexec of "BEGIN; sql"). On failure the transaction may be
+  // open: rollback().
+  virtual model::Result<std::vector<Row>> begin_and_query(std::string_view sql) {
+    DISTIL_CHECK(begin());
+    return query(sql);
+  }
   virtual model::Result<void> commit() = 0;
   virtual void rollback() = 0;
   // The schema the SQL renderer sees while a migration runs: the live tables.

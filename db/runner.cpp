@@ -111,11 +111,11 @@ class TableCache {
 };
 
 // The version table's rows, inside a run: the table exists (run() created it), so no
-// existence check first.
+// existence check first. With `begin`, a transaction is begun in the same round trip.
 Result<Heads> reread_heads(Connection& conn, const model::RevisionGraph& graph,
-                           const std::string& version_table) {
-  DISTIL_TRY(auto rows, conn.query("SELECT version_num FROM " +
-                                   emitters::quote_identifier(version_table)));
+                           const std::string& version_table, bool begin = false) {
+  const std::string sql = "SELECT version_num FROM " + emitters::quote_identifier(version_table);
+  DISTIL_TRY(auto rows, begin ? conn.begin_and_query(sql) : conn.query(sql));
   Heads heads;
   for (const auto& row : rows)
     if (!row.empty() && row[0]) heads.insert(*row[0]);
@@ -263,9 +263,8 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
         DISTIL_CHECK(conn.execute("PRAGMA foreign_keys=OFF"));
       }
       verbose_log(options, "BEGIN");
-      DISTIL_CHECK(conn.begin());
       // Another tool may have moved the version table since we planned: never apply twice.
-      auto now = reread_heads(conn, graph, options.version_table);
+      auto now = reread_heads(conn, graph, options.version_table, /*begin=*/true);
       if (!now || *now != heads) {
         conn.rollback();
         if (!now) return fail(std::move(now.error()));

@@ -174,6 +174,32 @@ Result<void> PgConnection::execute(std::string_view sql) {
   }
 }
 
+namespace {
+
+// Every row of a query result, as text (nullopt for NULL).
+std::vector<Row> rows_of(const PGresult* result) {
+  std::vector<Row> rows;
+  const int n_rows = PQntuples(result);
+  const int n_columns = PQnfields(result);
+  rows.reserve(static_cast<std::size_t>(n_rows));
+  for (int r = 0; r < n_rows; ++r) {
+    Row row;
+    row.reserve(static_cast<std::size_t>(n_columns));
+    for (int c = 0; c < n_columns; ++c) {
+      if (PQgetisnull(result, r, c)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(result, r, c),
+                                     static_cast<std::size_t>(PQgetlength(result, r, c))));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
 Result<std::vector<Row>> PgConnection::query(std::string_view sql,
                                              const std::vector<std::string>& params) {
   const std::string text(sql);
@@ -185,24 +211,18 @@ Result<std::vector<Row>> PgConnection::query(std::string_view sql,
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
     return fail(statement_error(conn_, result.get()));
-  std::vector<Row> rows;
-  const int n_rows = PQntuples(result.get());
-  const int n_columns = PQnfields(result.get());
-  rows.reserve(static_cast<std::size_t>(n_rows));
-  for (int r = 0; r < n_rows; ++r) {
-    Row row;
-    row.reserve(static_cast<std::size_t>(n_columns));
-    for (int c = 0; c < n_columns; ++c) {
-      if (PQgetisnull(result.get(), r, c)) {
-        row.emplace_back(std::nullopt);
-      } else {
-        row.emplace_back(std::string(PQgetvalue(result.get(), r, c),
-                                     static_cast<std::size_t>(PQgetlength(result.get(), r, c))));
-      }
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  return rows_of(result.get());
+}
+
+// The runner's BEGIN and version re-read of every revision: one round trip instead of two
+// (a migration run on PostgreSQL is bound by round trips). PQexec returns the last result;
+// the transaction BEGIN opened stays open after it.
+Result<std::vector<Row>> PgConnection::begin_and_query(std::string_view sql) {
+  const std::string text = "BEGIN; " + std::string(sql);
+  PgResult result(PQexec(conn_, text.c_str()));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK)
+    return fail(statement_error(conn_, result.get()));
+  return rows_of(result.get());
 }
 
 Result<bool> PgConnection::table_exists(std::string_view table) {

@@ -27,6 +27,7 @@ class PgConnection final : public Connection {
                                         const std::vector<std::string>& params = {}) override;
   model::Result<bool> table_exists(std::string_view table) override;
   model::Result<void> begin() override;
+  model::Result<std::vector<Row>> begin_and_query(std::string_view sql) override;
   model::Result<void> commit() override;
   void rollback() override;
   emitters::SchemaSource schema_source() override;
