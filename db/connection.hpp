@@ -27,6 +27,10 @@ class Connection {
                                                 const std::vector<std::string>& params = {}) = 0;
   // Whether a table exists (in the default schema).
   virtual model::Result<bool> table_exists(std::string_view table) = 0;
+  // The names of all tables (in the default schema), in one query.
+  virtual model::Result<std::vector<std::string>> table_names() = 0;
+  // The error schema_source().table gives for a table that does not exist.
+  virtual model::Error missing_table(std::string_view table) const = 0;
   // Starts a write transaction that excludes other writers (SQLite BEGIN IMMEDIATE).
   virtual model::Result<void> begin() = 0;
   // begin(), then the rows of `sql` (no parameters), in one round trip where the driver

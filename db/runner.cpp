@@ -4,6 +4,7 @@
 #include "emitters/sql/script.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -82,14 +83,22 @@ namespace {
 // statements per revision on PostgreSQL. Whatever the simulator cannot follow (raw SQL, an op
 // it refuses on these few tables) and every rolled-back or non-transactional step empties it,
 // so the next op reads the live table again.
+//
+// It also knows which tables exist (one query, then followed through create_table,
+// drop_table and rename_table), so the check that a create_table's table is new costs no
+// catalog query: that was one more round trip per created table on PostgreSQL.
 class TableCache {
  public:
-  explicit TableCache(emitters::SchemaSource live) : live_(std::move(live)) {}
+  explicit TableCache(Connection& conn)
+      : conn_(conn),
+        live_(conn.schema_source()),
+        fold_case_(conn.dialect() == emitters::Dialect::sqlite) {}
 
   emitters::SchemaSource source() {
     emitters::SchemaSource source;
     source.table = [this](std::string_view name) -> Result<model::Table> {
       if (const model::Table* known = known_.find_table(name)) return *known;
+      if (!exists(name)) return fail(conn_.missing_table(name));
       DISTIL_TRY(model::Table table, live_.table(name));
       known_.tables.insert_or_assign(table.name, table);
       known_.forget_index_names();
@@ -101,13 +110,52 @@ class TableCache {
 
   // `op` ran (its statements succeeded inside the step's transaction).
   void ran(const model::Op& op) {
-    if (std::holds_alternative<model::RawSql>(op) || !model::apply(known_, op)) clear();
+    if (std::holds_alternative<model::RawSql>(op) || !model::apply(known_, op)) {
+      clear();
+      return;
+    }
+    if (!names_) return;
+    if (const auto* create = std::get_if<model::CreateTable>(&op)) {
+      names_->insert(key(create->table.name));
+    } else if (const auto* drop = std::get_if<model::DropTable>(&op)) {
+      names_->erase(key(drop->table.name));
+    } else if (const auto* rename = std::get_if<model::RenameTable>(&op)) {
+      names_->erase(key(rename->from));
+      names_->insert(key(rename->to));
+    }
   }
-  void clear() { known_ = model::Schema{}; }
+  void clear() {
+    known_ = model::Schema{};
+    names_.reset();
+  }
 
  private:
+  // SQLite compares table names without ASCII case; PostgreSQL exactly (we quote names).
+  std::string key(std::string_view name) const {
+    std::string out(name);
+    if (fold_case_) {
+      for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+    }
+    return out;
+  }
+  // Whether the table exists; true when the names cannot be read (the live lookup decides).
+  bool exists(std::string_view name) {
+    if (!names_) {
+      auto listed = conn_.table_names();
+      if (!listed) return true;
+      names_.emplace();
+      for (const std::string& table : *listed) names_->insert(key(table));
+    }
+    return names_->count(key(name)) != 0;
+  }
+
+  Connection& conn_;
   emitters::SchemaSource live_;
+  bool fold_case_;
   model::Schema known_;
+  std::optional<std::set<std::string>> names_;  // key()s of the tables that exist
 };
 
 // The version table's rows, inside a run: the table exists (run() created it), so no
@@ -232,7 +280,7 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
     for (const auto& e : edited) warn(describe_edit(e));
   DISTIL_TRY(auto steps, plan(heads));
   bool sqlite = conn.dialect() == emitters::Dialect::sqlite;
-  TableCache tables(conn.schema_source());
+  TableCache tables(conn);
   int applied = 0;
   const size_t total = steps.size();
   for (size_t index = 0; index < total; ++index) {

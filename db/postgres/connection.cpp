@@ -225,6 +225,22 @@ Result<std::vector<Row>> PgConnection::begin_and_query(std::string_view sql) {
   return rows_of(result.get());
 }
 
+Result<std::vector<std::string>> PgConnection::table_names() {
+  DISTIL_TRY(auto rows,
+             query("SELECT c.relname FROM pg_catalog.pg_class c"
+                   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                   " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
+                   {schema_.empty() ? std::string("public") : schema_}));
+  std::vector<std::string> names;
+  for (const auto& row : rows)
+    if (!row.empty() && row[0]) names.push_back(*row[0]);
+  return names;
+}
+
+model::Error PgConnection::missing_table(std::string_view table) const {
+  return missing_table_error(schema_, table);
+}
+
 Result<bool> PgConnection::table_exists(std::string_view table) {
   DISTIL_TRY(auto rows,
              query("SELECT 1 FROM pg_catalog.pg_class c"

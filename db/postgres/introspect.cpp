@@ -369,17 +369,19 @@ model::Result<model::Schema> introspect(PGconn* conn, std::string_view schema,
   return out;
 }
 
+model::Error missing_table_error(std::string_view schema, std::string_view table) {
+  return Error{.code = ErrorCode::database,
+               .message = "table \"" + std::string(table) + "\" does not exist in schema \"" +
+                          schema_or_public(schema) + "\"",
+               .where = {.table = std::string(table)}};
+}
+
 model::Result<model::Table> introspect_table(PGconn* conn, std::string_view schema,
                                              std::string_view table) {
   const std::string nsp = schema_or_public(schema);
   DISTIL_TRY(auto tables,
              read(conn, Scope{.schema = nsp, .version_table = "", .table = std::string(table)}));
-  if (tables.empty()) {
-    return fail(Error{
-        .code = ErrorCode::database,
-        .message = "table \"" + std::string(table) + "\" does not exist in schema \"" + nsp + "\"",
-        .where = {.table = std::string(table)}});
-  }
+  if (tables.empty()) return fail(missing_table_error(schema, table));
   return std::move(tables.front());
 }
 

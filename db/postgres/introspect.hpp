@@ -18,6 +18,8 @@ model::Result<model::Schema> introspect(PGconn* conn, std::string_view schema,
                                         std::string_view version_table);
 
 // One table; an error naming it when missing.
+// The error introspect_table() gives for a table that does not exist in `schema`.
+model::Error missing_table_error(std::string_view schema, std::string_view table);
 model::Result<model::Table> introspect_table(PGconn* conn, std::string_view schema,
                                              std::string_view table);
 

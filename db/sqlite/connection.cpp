@@ -178,6 +178,18 @@ Result<bool> SqliteConnection::table_exists(std::string_view table) {
   return !rows.empty();
 }
 
+Result<std::vector<std::string>> SqliteConnection::table_names() {
+  DISTIL_TRY(auto rows, query("SELECT name FROM main.sqlite_schema WHERE type = 'table'"));
+  std::vector<std::string> names;
+  for (const auto& row : rows)
+    if (!row.empty() && row[0]) names.push_back(*row[0]);
+  return names;
+}
+
+model::Error SqliteConnection::missing_table(std::string_view table) const {
+  return missing_table_error(table);
+}
+
 Result<void> SqliteConnection::begin() {
   // IMMEDIATE takes the write lock now, so two migrations never interleave inside one
   // revision; busy_timeout makes the second wait (SQLITE_BUSY is reported by execute).

@@ -27,6 +27,8 @@ class SqliteConnection final : public Connection {
   model::Result<std::vector<Row>> query(std::string_view sql,
                                         const std::vector<std::string>& params = {}) override;
   model::Result<bool> table_exists(std::string_view table) override;
+  model::Result<std::vector<std::string>> table_names() override;
+  model::Error missing_table(std::string_view table) const override;
   model::Result<void> begin() override;
   model::Result<void> commit() override;
   void rollback() override;

@@ -470,14 +470,16 @@ model::Result<model::Schema> introspect(sqlite3* db, std::string_view version_ta
   return schema;
 }
 
+model::Error missing_table_error(std::string_view table) {
+  return Error{.code = ErrorCode::database,
+               .message = "table \"" + std::string(table) + "\" does not exist",
+               .where = {.table = std::string(table)}};
+}
+
 model::Result<model::Table> introspect_table(sqlite3* db, std::string_view table) {
   const ReadSnapshot snapshot(db);
   DISTIL_TRY(auto tables, Reader(db, Scope{.table = table, .version_table = ""}).read());
-  if (tables.empty()) {
-    return fail(Error{.code = ErrorCode::database,
-                      .message = "table \"" + std::string(table) + "\" does not exist",
-                      .where = {.table = std::string(table)}});
-  }
+  if (tables.empty()) return fail(missing_table_error(table));
   return std::move(tables.front());
 }
 

@@ -20,6 +20,8 @@ model::Result<model::Schema> introspect(sqlite3* db, std::string_view version_ta
 
 // One table; an error naming it when it does not exist.
 model::Result<model::Table> introspect_table(sqlite3* db, std::string_view table);
+// The error introspect_table() gives for a table that does not exist.
+model::Error missing_table_error(std::string_view table);
 
 // The CREATE TRIGGER statements of the triggers on `table`, in creation order.
 model::Result<std::vector<std::string>> trigger_sql(sqlite3* db, std::string_view table);

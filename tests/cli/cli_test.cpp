@@ -182,7 +182,9 @@ TEST_CASE("one upgrade run follows its own changes: raw SQL, renames and rebuild
                  rev("f2", "\"f1\"",
                      // add_column reads t first, so the raw SQL changes a table already read.
                      "  - add_column: {table: t, column: {name: z, type: integer}}\n"
-                     "  - sql: \"ALTER TABLE t ADD COLUMN b text\"\n",
+                     "  - sql: \"ALTER TABLE t ADD COLUMN b text\"\n"
+                     "  - sql: \"CREATE TABLE w (id integer PRIMARY KEY)\"\n",
+                     "  - sql: \"DROP TABLE w\"\n"
                      "  - sql: \"ALTER TABLE t DROP COLUMN b\"\n"
                      "  - drop_column: {table: t, column: z}\n"));
   // Needs to know column b (added by raw SQL): a SQLite rebuild copies every column.
@@ -190,7 +192,10 @@ TEST_CASE("one upgrade run follows its own changes: raw SQL, renames and rebuild
                  rev("f3", "\"f2\"",
                      "  - alter_column: {table: t, column: b, type: varchar(9), existing: {type: "
                      "text}}\n  - alter_column: {table: t, column: a, rename_to: a2, existing: "
-                     "{type: text}}\n",
+                     "{type: text}}\n"
+                     // w was created by raw SQL: the run must know it exists.
+                     "  - add_column: {table: w, column: {name: q, type: text}}\n",
+                     "  - drop_column: {table: w, column: q}\n"
                      "  - alter_column: {table: t, column: a2, rename_to: a, existing: {type: "
                      "text}}\n  - alter_column: {table: t, column: b, type: text, existing: "
                      "{type: varchar(9)}}\n"));
@@ -221,6 +226,7 @@ TEST_CASE("one upgrade run follows its own changes: raw SQL, renames and rebuild
         "id|integer|1;a2|text|0;z|integer|0;b|varchar(9)|0;c|integer|1;");
   CHECK(p.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'u' AND sql IS "
                 "NOT NULL") == std::vector<std::string>{"ix_t_a2"});
+  CHECK(joined(p.query("SELECT name FROM pragma_table_info('w') ORDER BY cid")) == "id;q;");
   RunResult down = p.run("downgrade f1");
   INFO(down.err);
   REQUIRE(down.status == 0);
