@@ -74,6 +74,42 @@ std::string problem_of(const yaml_parser_t& parser, std::string_view text) {
   return message;
 }
 
+// libyaml counts a lone CR, NEL, LS and PS as line breaks (YAML does); editors, and every
+// file:line we print, count '\n' only. Maps libyaml's mark (its index counts characters,
+// not bytes) to the 0-based number of '\n' before it. Marks arrive in document order, so
+// one cursor walks the text once.
+class LineCounter {
+ public:
+  explicit LineCounter(std::string_view text) : text_(text) {
+    // libyaml reads UTF-16 too; its character index is then not ours to map.
+    utf16_ = text.size() >= 2 && ((text[0] == '\xFF' && text[1] == '\xFE') ||
+                                  (text[0] == '\xFE' && text[1] == '\xFF'));
+    if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") start_ = byte_ = 3;
+  }
+
+  int line(const yaml_mark_t& mark) {
+    if (utf16_) return static_cast<int>(mark.line);
+    if (mark.index < chars_) {  // an earlier mark: start again
+      byte_ = start_;
+      chars_ = 0;
+      line_ = 0;
+    }
+    while (chars_ < mark.index && byte_ < text_.size()) {
+      const auto c = static_cast<unsigned char>(text_[byte_]);
+      if (c == '\n') ++line_;
+      byte_ += c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      ++chars_;
+    }
+    return line_;
+  }
+
+ private:
+  std::string_view text_;
+  bool utf16_ = false;
+  std::size_t start_ = 0, byte_ = 0, chars_ = 0;
+  int line_ = 0;
+};
+
 struct ParserHandle {
   yaml_parser_t parser;
   ParserHandle() { yaml_parser_initialize(&parser); }
@@ -133,16 +169,18 @@ Document Document::parse(std::string_view text) {
     return anchor == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(anchor));
   };
 
+  LineCounter lines(text);
   EventHandle event;
   for (;;) {
     event.reset();
     if (yaml_parser_parse(&handle.parser, &event.event) == 0) {
       Mark mark = mark_of(handle.parser.problem_mark);
+      mark.line = lines.line(handle.parser.problem_mark);
       // At the end of a text without a final newline libyaml counts one line more than the
       // text has: report the last line.
-      const auto lines = static_cast<int>(std::count(text.begin(), text.end(), '\n') +
-                                          (text.empty() || text.back() == '\n' ? 0 : 1));
-      if (mark.line >= lines) mark.line = lines > 0 ? lines - 1 : 0;
+      const auto line_count = static_cast<int>(std::count(text.begin(), text.end(), '\n') +
+                                               (text.empty() || text.back() == '\n' ? 0 : 1));
+      if (mark.line >= line_count) mark.line = line_count > 0 ? line_count - 1 : 0;
       throw Invalid{.message = problem_of(handle.parser, text), .mark = mark};
     }
     event.live = true;
@@ -152,6 +190,7 @@ Document Document::parse(std::string_view text) {
         return doc;
       case YAML_DOCUMENT_START_EVENT:
         doc.starts_.push_back(mark_of(e.start_mark));
+        doc.starts_.back().line = lines.line(e.start_mark);
         building = doc.starts_.size() == 1;
         break;
       case YAML_DOCUMENT_END_EVENT:
@@ -164,7 +203,7 @@ Document Document::parse(std::string_view text) {
         if (found == anchors.end()) {
           throw Invalid{.message = "unknown anchor *" + name +
                                    " (an alias must follow its complete &" + name + " node)",
-                        .mark = mark_of(e.start_mark)};
+                        .mark = Mark{.line = lines.line(e.start_mark)}};
         }
         attach(found->second);
         break;
@@ -172,7 +211,7 @@ Document Document::parse(std::string_view text) {
       case YAML_SCALAR_EVENT: {
         if (!building) break;
         NodeData& node = doc.nodes_.emplace_back();
-        node.line = static_cast<int>(e.start_mark.line);
+        node.line = lines.line(e.start_mark);
         if (is_null_scalar(e)) {
           node.kind = Node::Kind::null;
         } else {
@@ -189,13 +228,13 @@ Document Document::parse(std::string_view text) {
         if (++depth > kMaxDepth) {
           throw Invalid{.message = "lists and mappings nested more than " +
                                    std::to_string(kMaxDepth) + " deep",
-                        .mark = mark_of(e.start_mark)};
+                        .mark = Mark{.line = lines.line(e.start_mark)}};
         }
         if (!building) break;
         NodeData& node = doc.nodes_.emplace_back();
         const bool sequence = e.type == YAML_SEQUENCE_START_EVENT;
         node.kind = sequence ? Node::Kind::sequence : Node::Kind::map;
-        node.line = static_cast<int>(e.start_mark.line);
+        node.line = lines.line(e.start_mark);
         attach(&node);
         open.emplace_back(&node, anchor_of(sequence ? e.data.sequence_start.anchor
                                                     : e.data.mapping_start.anchor));

@@ -136,3 +136,18 @@ TEST_CASE("YAML document: an error at the end of a text without a final newline 
   CHECK(invalid("tables: {}\n!!str\n").mark.line == 1);
   CHECK(invalid("a: [").mark.line == 0);
 }
+
+TEST_CASE("YAML document: lines count newlines only, as editors do") {
+  // Found by the CI fuzz run (fuzz/model_yaml_fuzz.cpp): libyaml counts a lone CR (and NEL,
+  // LS, PS) as a line break, so lines after one were past the end of the file.
+  const Document doc = Document::parse("a: 1\nb: \"x\r\r\r y\"\nc: 2\n");
+  CHECK(doc.root().key(2).text() == "c");
+  CHECK(doc.root().key(2).line() == 2);
+  // CRLF is one break either way; multi-byte characters do not move lines.
+  const Document crlf = Document::parse("a: \xc3\xa9\xc3\xa9\r\nb: [1,\r\n 2]\r\nc: 3\r\n");
+  CHECK(crlf.root().key(1).line() == 1);
+  CHECK(crlf.root().key(2).line() == 3);
+  const Document::Invalid e = invalid("a: 1\nb: x\r\r\r\nc: [\n");
+  CHECK(e.mark.line == 2);
+  CHECK(invalid("a: \xe2\x80\xa8\xe2\x80\xa8 [\n").mark.line == 0);
+}
