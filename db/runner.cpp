@@ -19,20 +19,22 @@ using model::Heads;
 using model::PlanStep;
 using model::Result;
 
-Result<Heads> read_rows(Connection& conn, const std::string& version_table) {
-  DISTIL_TRY(bool exists, conn.table_exists(version_table));
+namespace {
+
+std::string version_select_sql(const std::string& version_table) {
+  return "SELECT version_num FROM " + emitters::quote_identifier(version_table);
+}
+
+Heads heads_of(const std::vector<Row>& rows) {
   Heads heads;
-  if (!exists) return heads;
-  DISTIL_TRY(auto rows, conn.query("SELECT version_num FROM " +
-                                   emitters::quote_identifier(version_table)));
   for (const auto& row : rows)
     if (!row.empty() && row[0]) heads.insert(*row[0]);
   return heads;
 }
 
-Result<Heads> read_heads(Connection& conn, const model::RevisionGraph& graph,
-                         const std::string& version_table) {
-  DISTIL_TRY(Heads heads, read_rows(conn, version_table));
+// `heads`, or the error for a row that names no revision file.
+Result<Heads> known_heads(Heads heads, const model::RevisionGraph& graph,
+                          const std::string& version_table) {
   for (const auto& h : heads) {
     if (!graph.find(h)) {
       return fail(Error{
@@ -43,6 +45,21 @@ Result<Heads> read_heads(Connection& conn, const model::RevisionGraph& graph,
     }
   }
   return heads;
+}
+
+}  // namespace
+
+Result<Heads> read_rows(Connection& conn, const std::string& version_table) {
+  DISTIL_TRY(bool exists, conn.table_exists(version_table));
+  if (!exists) return Heads{};
+  DISTIL_TRY(auto rows, conn.query(version_select_sql(version_table)));
+  return heads_of(rows);
+}
+
+Result<Heads> read_heads(Connection& conn, const model::RevisionGraph& graph,
+                         const std::string& version_table) {
+  DISTIL_TRY(Heads heads, read_rows(conn, version_table));
+  return known_heads(std::move(heads), graph, version_table);
 }
 
 Result<std::vector<EditedRevision>> edited_revisions(Connection& conn,
@@ -162,15 +179,9 @@ class TableCache {
 // existence check first. With `begin`, a transaction is begun in the same round trip.
 Result<Heads> reread_heads(Connection& conn, const model::RevisionGraph& graph,
                            const std::string& version_table, bool begin = false) {
-  const std::string sql = "SELECT version_num FROM " + emitters::quote_identifier(version_table);
+  const std::string sql = version_select_sql(version_table);
   DISTIL_TRY(auto rows, begin ? conn.begin_and_query(sql) : conn.query(sql));
-  Heads heads;
-  for (const auto& row : rows)
-    if (!row.empty() && row[0]) heads.insert(*row[0]);
-  for (const auto& h : heads) {
-    if (!graph.find(h)) return read_heads(conn, graph, version_table);  // its error message
-  }
-  return heads;
+  return known_heads(heads_of(rows), graph, version_table);
 }
 
 // Under -v, every statement the runner sends is logged before it is sent.

@@ -34,12 +34,6 @@ bool is_null_scalar(const yaml_event_t& event) {
   return value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL";
 }
 
-Mark mark_of(const yaml_mark_t& mark) {
-  return Mark{.line = static_cast<int>(mark.line),
-              .column = static_cast<int>(mark.column),
-              .offset = mark.index};
-}
-
 // "did not find expected node content: found \",\" at column 1 (while parsing a block node
 // at line 1)": libyaml's problem, the character it stopped at, and its context.
 std::string problem_of(const yaml_parser_t& parser, std::string_view text) {
@@ -174,8 +168,7 @@ Document Document::parse(std::string_view text) {
   for (;;) {
     event.reset();
     if (yaml_parser_parse(&handle.parser, &event.event) == 0) {
-      Mark mark = mark_of(handle.parser.problem_mark);
-      mark.line = lines.line(handle.parser.problem_mark);
+      Mark mark{.line = lines.line(handle.parser.problem_mark)};
       // At the end of a text without a final newline libyaml counts one line more than the
       // text has: report the last line.
       const auto line_count = static_cast<int>(std::count(text.begin(), text.end(), '\n') +
@@ -189,8 +182,7 @@ Document Document::parse(std::string_view text) {
       case YAML_STREAM_END_EVENT:
         return doc;
       case YAML_DOCUMENT_START_EVENT:
-        doc.starts_.push_back(mark_of(e.start_mark));
-        doc.starts_.back().line = lines.line(e.start_mark);
+        doc.starts_.push_back(Mark{.line = lines.line(e.start_mark)});
         building = doc.starts_.size() == 1;
         break;
       case YAML_DOCUMENT_END_EVENT:

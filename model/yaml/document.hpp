@@ -92,11 +92,9 @@ struct NodeData {
   std::vector<const NodeData*> children;
 };
 
-// Where a libyaml error or a second document was found, as 0-based line and column.
+// Where a libyaml error or a second document was found: its 0-based line.
 struct Mark {
   int line = -1;
-  int column = 0;
-  std::size_t offset = 0;
 };
 
 // The first YAML document of a text, and how many documents the text holds.
