@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -14,8 +15,6 @@
 namespace distil::model::yaml::detail {
 
 namespace {
-
-const std::string kEmpty;
 
 // Deeper nesting is refused. The readers need 6 levels; libyaml's scanner costs O(depth) per
 // token inside flow collections (`[[[[...`: 2 s at 20,000 levels, minutes at 200,000), and
@@ -124,45 +123,76 @@ struct EventHandle {
 
 }  // namespace
 
-Node::Kind Node::kind() const { return data_ == nullptr ? Kind::null : data_->kind; }
-const std::string& Node::text() const { return is_scalar() ? data_->text : kEmpty; }
-int Node::line() const { return data_ == nullptr ? -1 : data_->line; }
+Node::Kind Node::kind() const {
+  return storage_ == nullptr ? Kind::null : storage_->nodes[index_].kind;
+}
+std::string_view Node::text() const {
+  if (!is_scalar()) return {};
+  const NodeData& node = storage_->nodes[index_];
+  return std::string_view(storage_->text).substr(node.first, node.count);
+}
+int Node::line() const { return storage_ == nullptr ? -1 : storage_->nodes[index_].line; }
 
 std::size_t Node::size() const {
-  if (data_ == nullptr) return 0;
-  if (data_->kind == Kind::sequence) return data_->children.size();
-  if (data_->kind == Kind::map) return data_->children.size() / 2;
+  if (storage_ == nullptr) return 0;
+  const NodeData& node = storage_->nodes[index_];
+  if (node.kind == Kind::sequence) return node.count;
+  if (node.kind == Kind::map) return node.count / 2;
   return 0;
 }
 
-Node Node::item(std::size_t i) const { return Node(data_->children[i]); }
-Node Node::key(std::size_t i) const { return Node(data_->children[2 * i]); }
-Node Node::value(std::size_t i) const { return Node(data_->children[2 * i + 1]); }
+Node Node::child(std::size_t i) const {
+  return Node(storage_, storage_->children[storage_->nodes[index_].first + i]);
+}
+Node Node::item(std::size_t i) const { return child(i); }
+Node Node::key(std::size_t i) const { return child(2 * i); }
+Node Node::value(std::size_t i) const { return child(2 * i + 1); }
 
 Document Document::parse(std::string_view text) {
   Document doc;
+  Storage& store = *doc.storage_;
+  // Capacity the size of the text: untouched pages cost no memory, and the buffers rarely
+  // move (a scalar's text is at most its source, bar a few escapes; a node takes at least two
+  // characters of it, and our files spend more than four).
+  store.text.reserve(text.size());
+  store.nodes.reserve(text.size() / 4 + 1);
   ParserHandle handle;
   yaml_parser_set_input_string(&handle.parser, reinterpret_cast<const unsigned char*>(text.data()),
                                text.size());
-  // Open containers of the first document, innermost last, with the anchor each will be
-  // registered under when it closes (so an alias inside its own anchor is unknown, and the
-  // tree has no cycles).
-  std::vector<std::pair<NodeData*, std::string>> open;
-  std::unordered_map<std::string, const NodeData*> anchors;
+  // Open containers of the first document, innermost last: the node, where its children
+  // start in `pending`, and the anchor it will be registered under when it closes (so an
+  // alias inside its own anchor is unknown, and the tree has no cycles).
+  struct Open {
+    std::uint32_t node;
+    std::size_t children_from;
+    std::string anchor;
+  };
+  std::vector<Open> open;
+  // The children of every open container, outermost first; a container's move to
+  // store.children when it closes.
+  std::vector<std::uint32_t> pending;
+  std::unordered_map<std::string, std::uint32_t> anchors;
   bool building = false;
   std::size_t depth = 0;  // of all documents, not just the one built
 
-  auto attach = [&](const NodeData* node) {
+  auto attach = [&](std::uint32_t node) {
     if (open.empty()) {
-      doc.root_ = Node(node);
+      doc.root_ = node;
+      doc.has_root_ = true;
     } else {
-      open.back().first->children.push_back(node);
+      pending.push_back(node);
     }
+  };
+  auto add_node = [&](Node::Kind kind, int line) -> std::uint32_t {
+    if (store.nodes.size() >= std::numeric_limits<std::uint32_t>::max()) {
+      throw Invalid{.message = "too many nodes", .mark = Mark{.line = line}};
+    }
+    store.nodes.push_back(NodeData{.kind = kind, .line = line});
+    return static_cast<std::uint32_t>(store.nodes.size() - 1);
   };
   auto anchor_of = [](const yaml_char_t* anchor) {
     return anchor == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(anchor));
   };
-
   LineCounter lines(text);
   EventHandle event;
   for (;;) {
@@ -202,17 +232,20 @@ Document Document::parse(std::string_view text) {
       }
       case YAML_SCALAR_EVENT: {
         if (!building) break;
-        NodeData& node = doc.nodes_.emplace_back();
-        node.line = lines.line(e.start_mark);
-        if (is_null_scalar(e)) {
-          node.kind = Node::Kind::null;
-        } else {
-          node.kind = Node::Kind::scalar;
-          node.text.assign(reinterpret_cast<const char*>(e.data.scalar.value),
-                           e.data.scalar.length);
+        const int line = lines.line(e.start_mark);
+        const bool null = is_null_scalar(e);
+        const std::uint32_t node = add_node(null ? Node::Kind::null : Node::Kind::scalar, line);
+        if (!null) {
+          if (store.text.size() + e.data.scalar.length >= std::numeric_limits<std::uint32_t>::max()) {
+            throw Invalid{.message = "too much text", .mark = Mark{.line = line}};
+          }
+          store.nodes[node].first = static_cast<std::uint32_t>(store.text.size());
+          store.nodes[node].count = static_cast<std::uint32_t>(e.data.scalar.length);
+          store.text.append(reinterpret_cast<const char*>(e.data.scalar.value),
+                            e.data.scalar.length);
         }
-        if (e.data.scalar.anchor != nullptr) anchors[anchor_of(e.data.scalar.anchor)] = &node;
-        attach(&node);
+        if (e.data.scalar.anchor != nullptr) anchors[anchor_of(e.data.scalar.anchor)] = node;
+        attach(node);
         break;
       }
       case YAML_SEQUENCE_START_EVENT:
@@ -223,22 +256,30 @@ Document Document::parse(std::string_view text) {
                         .mark = Mark{.line = lines.line(e.start_mark)}};
         }
         if (!building) break;
-        NodeData& node = doc.nodes_.emplace_back();
         const bool sequence = e.type == YAML_SEQUENCE_START_EVENT;
-        node.kind = sequence ? Node::Kind::sequence : Node::Kind::map;
-        node.line = lines.line(e.start_mark);
-        attach(&node);
-        open.emplace_back(&node, anchor_of(sequence ? e.data.sequence_start.anchor
-                                                    : e.data.mapping_start.anchor));
+        const std::uint32_t node = add_node(sequence ? Node::Kind::sequence : Node::Kind::map,
+                                            lines.line(e.start_mark));
+        attach(node);
+        open.push_back(Open{.node = node,
+                            .children_from = pending.size(),
+                            .anchor = anchor_of(sequence ? e.data.sequence_start.anchor
+                                                         : e.data.mapping_start.anchor)});
         break;
       }
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT: {
         --depth;
         if (!building) break;
-        auto [node, anchor] = std::move(open.back());
+        Open closed = std::move(open.back());
         open.pop_back();
-        if (!anchor.empty()) anchors[anchor] = node;
+        NodeData& node = store.nodes[closed.node];
+        node.first = static_cast<std::uint32_t>(store.children.size());
+        node.count = static_cast<std::uint32_t>(pending.size() - closed.children_from);
+        store.children.insert(store.children.end(),
+                              pending.begin() + static_cast<std::ptrdiff_t>(closed.children_from),
+                              pending.end());
+        pending.resize(closed.children_from);
+        if (!closed.anchor.empty()) anchors[closed.anchor] = closed.node;
         break;
       }
       default:

@@ -11,23 +11,23 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace distil::model::yaml::detail {
 
-struct NodeData;
+struct Storage;
 
 // A handle to one node of a Document (or to nothing: a default Node is null). Valid while
-// its Document lives.
+// its Document lives (moving the Document keeps it valid).
 class Node {
  public:
   enum class Kind : std::uint8_t { null, scalar, sequence, map };
 
   Node() = default;
-  explicit Node(const NodeData* data) : data_(data) {}
+  Node(const Storage* storage, std::uint32_t index) : storage_(storage), index_(index) {}
 
   Kind kind() const;
   bool is_null() const { return kind() == Kind::null; }
@@ -36,7 +36,7 @@ class Node {
   bool is_map() const { return kind() == Kind::map; }
 
   // The scalar's text as written (quotes removed, escapes resolved); "" for other kinds.
-  const std::string& text() const;
+  std::string_view text() const;
   // 0-based line where the node starts; -1 for a null node with no text of its own.
   int line() const;
 
@@ -53,7 +53,9 @@ class Node {
   ItemRange items() const;
 
  private:
-  const NodeData* data_ = nullptr;
+  Node child(std::size_t i) const;
+  const Storage* storage_ = nullptr;
+  std::uint32_t index_ = 0;
 };
 
 class Node::ItemRange {
@@ -82,14 +84,22 @@ class Node::ItemRange {
 
 inline Node::ItemRange Node::items() const { return ItemRange(*this); }
 
-// 64 bytes a node: a revision file of 5000 tables is 600,000 nodes, read back as it is
-// written, so the size of a node is much of autogenerate's peak memory.
+// 16 bytes a node, with no allocation of its own: a scalar's text is a slice of one
+// buffer per document, and a container's children a slice of one index array. A revision
+// file of 5000 tables is 450,000 nodes, read back as it is written, so the size of a node is
+// much of autogenerate's peak memory (64-byte nodes with a std::string and a std::vector
+// each took 29 MB there).
 struct NodeData {
   Node::Kind kind = Node::Kind::null;
-  int line = -1;
-  std::string text;  // scalars
-  // Sequence items, or mapping keys and values alternating.
-  std::vector<const NodeData*> children;
+  std::int32_t line = -1;
+  std::uint32_t first = 0;  // scalars: offset in Storage::text; containers: in children
+  std::uint32_t count = 0;  // bytes of text; items (sequence) or keys and values (mapping)
+};
+
+struct Storage {
+  std::vector<NodeData> nodes;
+  std::string text;                     // every scalar's text, one after another
+  std::vector<std::uint32_t> children;  // node indexes; a mapping's are key, value, key, ...
 };
 
 // Where a libyaml error or a second document was found: its 0-based line.
@@ -111,16 +121,17 @@ class Document {
   static Document parse(std::string_view text);
 
   // The first document's root; a null Node when the text holds no document.
-  Node root() const { return root_; }
+  Node root() const { return has_root_ ? Node(storage_.get(), root_) : Node(); }
   const std::vector<Mark>& document_starts() const { return starts_; }
 
   Document(Document&&) = default;
   Document& operator=(Document&&) = default;
 
  private:
-  Document() = default;
-  std::deque<NodeData> nodes_;
-  Node root_;
+  Document() : storage_(std::make_unique<Storage>()) {}
+  std::unique_ptr<Storage> storage_;  // on the heap, so Nodes survive moving the Document
+  std::uint32_t root_ = 0;
+  bool has_root_ = false;
   std::vector<Mark> starts_;
 };
 

@@ -174,7 +174,7 @@ std::vector<Table> read_tables(const Reader& reader, Node root) {
     if (!key.is_scalar() || key.text().empty()) {
       reader.raise(line, "a table name must be a plain, non-empty name");
     }
-    std::string name = key.text();
+    std::string name(key.text());
     const Context context{.table = name};
     for (const Table& other : tables) {
       if (other.name == name) {

@@ -133,14 +133,15 @@ Op read_op(const Reader& reader, Node item, int fallback_line) {
     if (item.is_map()) {
       found = "keys";
       for (std::size_t i = 0; i < item.size(); ++i) {
-        found += (found == "keys" ? " " : ", ") + item.key(i).text();
+        found += (found == "keys" ? " " : ", ");
+        found += item.key(i).text();
       }
       found += " (are the fields indented under the op name?)";
     }
     reader.raise(line,
                  "an op is a one-key mapping such as `- drop_table: {name: t}`; found " + found);
   }
-  const std::string name = item.key(0).is_scalar() ? item.key(0).text() : std::string();
+  const std::string name(item.key(0).is_scalar() ? item.key(0).text() : std::string_view());
   const Entry entry{.key = name, .value = item.value(0), .line = reader.line_of(item.key(0), line)};
   const auto known =
       std::find_if(kOps.begin(), kOps.end(), [&](const auto& op) { return op.first == name; });
@@ -241,7 +242,7 @@ std::string read_id(const Reader& reader, Node node, int line,
   const std::string prefix = std::string(field) + ": ";
   if (!node.is_scalar())
     reader.raise(line, prefix + "expected a " + noun + ", found " + kind_of(node));
-  const std::string& id = node.text();
+  const std::string id(node.text());
   if (id.empty()) reader.raise(line, prefix + "a " + noun + " cannot be empty");
   if (id.size() > kMaxRevisionIdBytes) {
     reader.raise(line, prefix + noun + " " + quote(id) + " is longer than " +

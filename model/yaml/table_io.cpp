@@ -126,7 +126,7 @@ Fields::Fields(const Reader& reader, Node node, int fallback_line, Context conte
   for (std::size_t i = 0; i < node.size(); ++i) {
     const int key_line = reader_.line_of(node.key(i), line_);
     if (!node.key(i).is_scalar()) raise(key_line, "a key must be a plain name");
-    std::string key = node.key(i).text();
+    std::string key(node.key(i).text());
     if (find(key) != nullptr) raise(key_line, "key " + quote(key) + " appears twice");
     entries_.push_back(Entry{.key = std::move(key), .value = node.value(i), .line = key_line});
   }
@@ -146,11 +146,11 @@ void Fields::check_keys() const {
     if (entry.value.is_null()) {
       for (const Entry& cut : entries_) {
         if (!cut.value.is_scalar()) continue;
-        const std::string& text = cut.value.text();
+        const std::string_view text = cut.value.text();
         if (std::count(text.begin(), text.end(), '(') > std::count(text.begin(), text.end(), ')') ||
             std::count(text.begin(), text.end(), '[') > std::count(text.begin(), text.end(), ']')) {
           raise(entry.line, "unknown key " + quote(entry.key) + ": the value of " + quote(cut.key) +
-                                " was cut at a comma; quote the " + cut.key + ": \"" + text + "," +
+                                " was cut at a comma; quote the " + cut.key + ": \"" + std::string(text) + "," +
                                 entry.key + "\"");
         }
       }
@@ -202,7 +202,7 @@ std::optional<bool> Fields::optional_bool(std::string_view key) const {
   const Entry* entry = find(key);
   if (entry == nullptr) return std::nullopt;
   if (entry->value.is_scalar()) {
-    std::string word = entry->value.text();
+    std::string word(entry->value.text());
     std::transform(word.begin(), word.end(), word.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (word == "true" || word == "yes") return true;
@@ -229,7 +229,7 @@ std::vector<std::string> Fields::names(std::string_view key, bool required) cons
       raise(reader_.line_of(item, entry->line),
             quote(key) + " must list names, found " + kind_of(item));
     }
-    out.push_back(item.text());
+    out.emplace_back(item.text());
   }
   if (required && out.empty()) raise(entry->line, quote(key) + " must not be empty");
   return out;
@@ -239,7 +239,7 @@ std::string Fields::scalar(const Entry& entry) const {
   if (!entry.value.is_scalar()) {
     raise(entry.line, quote(entry.key) + " must be a string, found " + kind_of(entry.value));
   }
-  return entry.value.text();
+  return std::string(entry.value.text());
 }
 
 const Keys kColumnKeys = {"name",        "type",          "nullable", "default",
@@ -387,7 +387,7 @@ Table read_table_body(const Reader& reader, Fields& f, std::string table_name) {
               "use one");
     }
     if (pk->value.is_scalar()) {
-      t.primary_key = {pk->value.text()};
+      t.primary_key = {std::string(pk->value.text())};
     } else {
       t.primary_key = f.names("primary_key", true);
     }
