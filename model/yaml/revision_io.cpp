@@ -209,7 +209,7 @@ Op read_op(const Reader& reader, Node item, int fallback_line) {
   if (name == "create_check") {
     f.check_keys();
     Check check{.name = f.text("name"), .expression = f.text("expression")};
-    check.origin = Origin{.file = reader.path(), .line = f.line()};
+    check.origin = Origin{.file = reader.file(), .line = f.line()};
     return CreateCheck{.table = std::move(table), .check = std::move(check)};
   }
   // drop_constraint

@@ -264,7 +264,7 @@ ReadColumn read_column(const Reader& reader, Node node, int fallback_line,
   c.autoincrement = f.optional_bool("autoincrement").value_or(false);
   c.comment = f.optional_text("comment");
   c.renamed_from = f.optional_text("renamed_from");
-  c.origin = Origin{.file = reader.path(), .line = f.line()};
+  c.origin = Origin{.file = reader.file(), .line = f.line()};
   return out;
 }
 
@@ -314,7 +314,7 @@ ForeignKey read_foreign_key(const Reader& reader, const Fields& f, const std::st
   }
   if (fk.initially_deferred) fk.deferrable = true;
   fk.name = f.optional_text("name").value_or(foreign_key_name(table, fk.columns, fk.ref_table));
-  fk.origin = Origin{.file = reader.path(), .line = f.line()};
+  fk.origin = Origin{.file = reader.file(), .line = f.line()};
   return fk;
 }
 
@@ -337,7 +337,7 @@ Index read_index_fields(const Reader& reader, const Fields& f, const std::string
                 " is not an index method name (btree, hash, gin, gist, ...)");
   }
   if (index.method == "btree") index.method.clear();  // the default, in canonical form
-  index.origin = Origin{.file = reader.path(), .line = f.line()};
+  index.origin = Origin{.file = reader.file(), .line = f.line()};
   return index;
 }
 
@@ -345,7 +345,7 @@ Unique read_unique_fields(const Reader& reader, const Fields& f, const std::stri
   Unique unique;
   unique.columns = f.names("columns", true);
   unique.name = f.optional_text("name").value_or(unique_name(table, unique.columns));
-  unique.origin = Origin{.file = reader.path(), .line = f.line()};
+  unique.origin = Origin{.file = reader.file(), .line = f.line()};
   return unique;
 }
 
@@ -358,7 +358,7 @@ Table read_table_body(const Reader& reader, Fields& f, std::string table_name) {
   t.name = std::move(table_name);
   f.set_table(t.name);
   f.check_keys();
-  t.origin = Origin{.file = reader.path(), .line = f.line()};
+  t.origin = Origin{.file = reader.file(), .line = f.line()};
   const std::string& what = f.context().what;
 
   const Entry& columns = f.need("columns");
@@ -440,7 +440,7 @@ Table read_table_body(const Reader& reader, Fields& f, std::string table_name) {
     Check check;
     check.expression = ck.text("expression");
     check.name = ck.optional_text("name").value_or(check_name(t.name, static_cast<int>(n + 1)));
-    check.origin = Origin{.file = reader.path(), .line = ck.line()};
+    check.origin = Origin{.file = reader.file(), .line = ck.line()};
     t.checks.push_back(std::move(check));
     ++n;
   }

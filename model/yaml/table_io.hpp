@@ -64,12 +64,14 @@ class Reader {
   [[noreturn]] void raise(int line, std::string message, const Context& context = {}) const;
   // "invalid YAML: <libyaml's message>" at the line libyaml reports.
   Error yaml_error(const Document::Invalid& e) const;
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return path_.str(); }
+  // The same, shared: what every Origin read from this file holds.
+  const FileName& file() const { return path_; }
   // Counts `n` more entries read at `line`; raises once there are more than max_entries.
   void count_entries(std::size_t n, int line) const;
 
  private:
-  std::string path_;
+  FileName path_;
   int first_line_;
   ErrorCode code_;
   std::size_t max_entries_;
