@@ -67,6 +67,37 @@ TEST_CASE("YAML document: scalars as written, in order, with 0-based lines") {
   CHECK(Node().size() == 0);
 }
 
+TEST_CASE("YAML document: nested containers keep their own children, and nodes outlive a move") {
+  // Children are collected while containers are open and stored when each closes: nested
+  // lists and mappings, closed in any order, must each keep exactly their own.
+  Document doc = Document::parse(
+      "a: [1, [2, 3], {k: [4], l: 5}, 6]\nb: {x: [], y: {}}\nc: 'last'\n'': empty key\n");
+  const Node a = doc.root().value(0);
+  REQUIRE(a.size() == 4);
+  CHECK(a.item(0).text() == "1");
+  CHECK(a.item(1).size() == 2);
+  CHECK(a.item(1).item(1).text() == "3");
+  CHECK(a.item(2).size() == 2);
+  CHECK(a.item(2).key(0).text() == "k");
+  CHECK(a.item(2).value(0).item(0).text() == "4");
+  CHECK(a.item(2).value(1).text() == "5");
+  CHECK(a.item(3).text() == "6");
+  const Node b = doc.root().value(1);
+  CHECK(b.value(0).is_sequence());
+  CHECK(b.value(0).size() == 0);
+  CHECK(b.value(1).is_map());
+  CHECK(b.value(1).size() == 0);
+  CHECK(doc.root().value(2).text() == "last");
+  CHECK(doc.root().key(3).is_scalar());
+  CHECK(doc.root().key(3).text().empty());
+  CHECK(doc.root().size() == 4);
+  // Nodes taken before the Document moves (the loaders return it by value) stay valid.
+  const Node c = doc.root().value(2);
+  const Document moved = std::move(doc);
+  CHECK(c.text() == "last");
+  CHECK(moved.root().value(0).item(2).value(1).text() == "5");
+}
+
 TEST_CASE("YAML document: an alias is the anchored node itself, and must follow it") {
   const Document doc = Document::parse("a: &x [1, 2]\nb: *x\nc: &s text\nd: *s\n");
   const Node root = doc.root();
