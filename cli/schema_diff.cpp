@@ -16,7 +16,8 @@ using model::fail;
 using model::Result;
 
 Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
-                                         model::Schema* models_out, model::Schema* actual_out) {
+                                         model::Schema* models_out, model::Schema* actual_out,
+                                         bool downgrade) {
   DISTIL_TRY(const Config* config, ctx.config());
   // The models load on a second thread while this one reads the database (the loader is
   // pure: files in, a Schema out). On two cores the wall time is the longer of the two, not
@@ -31,7 +32,8 @@ Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
   Result<model::Schema> introspected = conn.introspect(config->version_table);
   DISTIL_TRY(model::Schema desired, models.get());
   DISTIL_TRY(model::Schema actual, std::move(introspected));
-  const differ::DiffOptions options{.dialect = emitters::to_string(conn.dialect())};
+  const differ::DiffOptions options{.dialect = emitters::to_string(conn.dialect()),
+                                    .downgrade = downgrade};
   // Moved, not copied, where the caller does not keep them (a copy of a 5000-table schema
   // is 13 MB of the peak).
   differ::DiffResult result =

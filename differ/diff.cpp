@@ -448,6 +448,12 @@ DiffResult diff(const Schema& desired, Schema actual, const DiffOptions& options
   // the reverse of N create_tables is N more copies of the tables (at 5000 tables the two
   // together were 20 MB of autogenerate's peak).
   DiffResult result = Differ(desired, std::move(actual), options).run();
+  if (options.downgrade) add_downgrade(result);
+  return result;
+}
+
+void add_downgrade(DiffResult& result) {
+  result.downgrade.clear();
   for (auto it = result.upgrade.rbegin(); it != result.upgrade.rend(); ++it) {
     auto reversed = model::reverse(*it);
     if (reversed) {
@@ -456,7 +462,6 @@ DiffResult diff(const Schema& desired, Schema actual, const DiffOptions& options
       result.warnings.push_back("downgrade: " + model::format_error(reversed.error()));
     }
   }
-  return result;
 }
 
 }  // namespace distil::differ

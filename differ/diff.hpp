@@ -14,6 +14,9 @@ namespace distil::differ {
 struct DiffOptions {
   // "sqlite" or "postgresql". Comments are compared only on "postgresql" (SQLite stores none).
   std::string dialect = "sqlite";
+  // false: DiffResult::downgrade is left empty, for add_downgrade() to build once the
+  // caller has freed what it no longer needs (it is a second copy of every created table).
+  bool downgrade = true;
 };
 
 struct DiffResult {
@@ -36,6 +39,10 @@ struct DiffResult {
 // caller is done with it; at 5000 tables a copy is 13 MB).
 DiffResult diff(const model::Schema& desired, model::Schema actual,
                 const DiffOptions& options = {});
+
+// Fills result.downgrade: reverse(op) of each upgrade op, in reverse order; an op that
+// cannot be reversed becomes a "downgrade: ..." warning. diff() does this unless told not to.
+void add_downgrade(DiffResult& result);
 
 // The canonical spelling of a column type, for comparison only: lower case, no spaces
 // around parentheses and commas, aliases folded ("int4" -> "integer", "character

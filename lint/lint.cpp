@@ -386,10 +386,10 @@ std::vector<Finding> Linter::lint(const std::vector<Op>& ops, const Source& sour
   return out;
 }
 
-std::vector<Finding> lint(const std::vector<Op>& ops, const Schema& before,
+std::vector<Finding> lint(const std::vector<Op>& ops, Schema before,
                           const std::optional<Statistics>& stats, const Options& options,
                           const Source& source) {
-  Linter linter(before, stats, options);
+  Linter linter(std::move(before), stats, options);
   return linter.lint(ops, source);
 }
 

@@ -102,7 +102,8 @@ class Linter {
 };
 
 // One-shot form of Linter: the findings of `ops` run against `before`.
-std::vector<Finding> lint(const std::vector<model::Op>& ops, const model::Schema& before,
+// `before` is taken by value: the linter simulates the ops on it.
+std::vector<Finding> lint(const std::vector<model::Op>& ops, model::Schema before,
                           const std::optional<Statistics>& stats, const Options& options,
                           const Source& source = {});
 
