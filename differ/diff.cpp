@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -48,10 +49,11 @@ const T* find_named(const std::vector<T>& items, std::string_view name) {
 
 // Copies sorted by name, so every group is emitted in a stable order.
 template <class T>
-std::vector<T> by_name(std::vector<T> items) {
-  std::sort(items.begin(), items.end(),
+std::vector<std::reference_wrapper<const T>> by_name(const std::vector<T>& items) {
+  std::vector<std::reference_wrapper<const T>> sorted(items.begin(), items.end());
+  std::sort(sorted.begin(), sorted.end(),
             [](const T& a, const T& b) { return a.name < b.name; });
-  return items;
+  return sorted;
 }
 
 Table without_hints(Table table) {
@@ -163,6 +165,11 @@ class Differ {
     }
     result_.upgrade.push_back(std::move(op));
   }
+  // Emits `ops` in order and empties it.
+  void emit_all(std::vector<Op>& ops) {
+    for (Op& op : ops) emit(std::move(op));
+    ops.clear();
+  }
 
   static ColumnState state_of(const Column& column) {
     return ColumnState{
@@ -216,7 +223,7 @@ class Differ {
     for (const auto& [name, table] : current_.tables) {
       if (!desired_.find_table(name)) {
         remaining.insert(name);
-        fks[name] = by_name(table.foreign_keys);
+        for (const ForeignKey& fk : by_name(table.foreign_keys)) fks[name].push_back(fk);
       }
     }
     auto referenced = [&](const std::string& target) {
@@ -257,38 +264,44 @@ class Differ {
   // uniques, indexes. A changed definition goes here and comes back in the create group.
   void drop_indexes_and_constraints() {
     const std::vector<std::string> tables = common_tables();
+    // Each table's drops are collected, then emitted: emitting changes the table being read.
+    std::vector<Op> drops;
     for (const std::string& name : tables) {
       const Table& want = desired_.tables.at(name);
-      const Table have = *current_.find_table(name);
+      const Table& have = *current_.find_table(name);
       for (const ForeignKey& fk : by_name(have.foreign_keys)) {
         const ForeignKey* w = find_named(want.foreign_keys, fk.name);
         if (!w || !same_foreign_key(*w, fk)) {
-          emit(DropConstraint{.table = name, .name = fk.name, .foreign_key = fk});
+          drops.push_back(DropConstraint{.table = name, .name = fk.name, .foreign_key = fk});
         }
       }
+      emit_all(drops);
     }
     for (const auto& [table, fk] : cycle_fk_drops_) {
       emit(DropConstraint{.table = table, .name = fk.name, .foreign_key = fk});
     }
     for (const std::string& name : tables) {
       const Table& want = desired_.tables.at(name);
-      const Table have = *current_.find_table(name);
+      const Table& have = *current_.find_table(name);
       for (const Check& check : by_name(have.checks)) {
         const Check* w = find_named(want.checks, check.name);
         if (!w || !same_check(*w, check, spelling_)) {
-          emit(DropConstraint{.table = name, .name = check.name, .check = check});
+          drops.push_back(DropConstraint{.table = name, .name = check.name, .check = check});
         }
       }
       for (const Unique& unique : by_name(have.unique)) {
         const Unique* w = find_named(want.unique, unique.name);
         if (!w || !same_unique(*w, unique)) {
-          emit(DropConstraint{.table = name, .name = unique.name, .unique = unique});
+          drops.push_back(DropConstraint{.table = name, .name = unique.name, .unique = unique});
         }
       }
       for (const Index& index : by_name(have.indexes)) {
         const Index* w = find_named(want.indexes, index.name);
-        if (!w || !same_index(*w, index, spelling_)) emit(DropIndex{.table = name, .index = index});
+        if (!w || !same_index(*w, index, spelling_)) {
+          drops.push_back(DropIndex{.table = name, .index = index});
+        }
       }
+      emit_all(drops);
     }
   }
 
@@ -304,10 +317,12 @@ class Differ {
   void drop_columns() {
     for (const std::string& name : common_tables()) {
       const Table& want = desired_.tables.at(name);
-      const Table have = *current_.find_table(name);
+      const Table& have = *current_.find_table(name);
+      std::vector<Op> drops;
       for (const Column& column : by_name(have.columns)) {
-        if (!want.find_column(column.name)) emit(DropColumn{.table = name, .column = column});
+        if (!want.find_column(column.name)) drops.push_back(DropColumn{.table = name, .column = column});
       }
+      emit_all(drops);
     }
   }
 
@@ -346,8 +361,9 @@ class Differ {
     for (const auto& [name, want] : desired_.tables) {
       const Table* have = current_.find_table(name);
       if (!have) continue;
-      for (Column column : want.columns) {  // model order: add_column appends
-        if (have->find_column(column.name)) continue;
+      for (const Column& wanted : want.columns) {  // model order: add_column appends
+        if (have->find_column(wanted.name)) continue;
+        Column column = wanted;
         column.renamed_from.reset();
         if (!column.nullable && !column.default_sql && !column.autoincrement) {
           result_.warnings.push_back(
