@@ -1,6 +1,7 @@
 // differ::diff() (differ/diff.hpp): every case also checks the differ's promises: the
 // upgrade runs on `actual` and gives `desired`, the downgrade runs on `desired` and gives
-// `actual`, and a schema diffed against itself gives nothing.
+// `actual`, a schema diffed against itself gives nothing, and a downgrade built later
+// (add_downgrade) equals the one diff() builds.
 #include "differ/diff.hpp"
 
 #include <doctest/doctest.h>
@@ -105,6 +106,15 @@ DiffResult diff_checked(const Schema& desired, const Schema& actual,
   CHECK(distil::differ::diff(actual, downgraded, options).empty());
   CHECK(distil::differ::diff(desired, desired, options).empty());
   CHECK(distil::differ::diff(actual, actual, options).empty());
+  // The downgrade built later (revision --autogenerate, after lint) is the same.
+  DiffOptions later = options;
+  later.downgrade = false;
+  DiffResult deferred = distil::differ::diff(desired, actual, later);
+  CHECK(deferred.downgrade.empty());
+  distil::differ::add_downgrade(deferred);
+  CHECK(deferred.upgrade == result.upgrade);
+  CHECK(deferred.downgrade == result.downgrade);
+  CHECK(deferred.warnings == result.warnings);
   return result;
 }
 
