@@ -21,16 +21,19 @@ Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
   DISTIL_TRY(const Config* config, ctx.config());
   // The models load on a second thread while this one reads the database (the loader is
   // pure: files in, a Schema out). On two cores the wall time is the longer of the two, not
-  // their sum. A model error is still reported first, as when they ran in turn.
-  auto load = [path = config->models] { return model::yaml::load_models(path); };
-  std::future<Result<model::Schema>> models;
+  // their sum. When the database is quicker (an empty one), this thread then parses model
+  // files too. A model error is still reported first, as when they ran in turn.
+  DISTIL_TRY(std::unique_ptr<model::yaml::ModelLoad> load,
+             model::yaml::ModelLoad::start(config->models));
+  std::future<void> helper;
   try {
-    models = std::async(std::launch::async, load);
+    helper = std::async(std::launch::async, [&load] { load->work(); });
   } catch (const std::system_error&) {  // no thread to be had: load in turn
-    models = std::async(std::launch::deferred, load);
   }
   Result<model::Schema> introspected = conn.introspect(config->version_table);
-  DISTIL_TRY(model::Schema desired, models.get());
+  load->work();
+  if (helper.valid()) helper.get();
+  DISTIL_TRY(model::Schema desired, load->finish());
   DISTIL_TRY(model::Schema actual, std::move(introspected));
   const differ::DiffOptions options{.dialect = emitters::to_string(conn.dialect()),
                                     .downgrade = downgrade};

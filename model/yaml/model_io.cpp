@@ -7,6 +7,7 @@
 #include <cctype>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <system_error>
 #include <utility>
@@ -366,7 +367,7 @@ Result<Schema> parse_models(std::string_view text, const std::string& path) {
   return schema;
 }
 
-Result<Schema> load_models(const std::filesystem::path& file_or_folder) {
+Result<std::unique_ptr<ModelLoad>> ModelLoad::start(const std::filesystem::path& file_or_folder) {
   std::error_code ec;
   std::vector<std::filesystem::path> files;
   if (std::filesystem::is_directory(file_or_folder, ec)) {
@@ -377,14 +378,48 @@ Result<Schema> load_models(const std::filesystem::path& file_or_folder) {
     return fail(Error{.code = ErrorCode::config,
                       .message = "models path \"" + file_or_folder.string() + "\" does not exist"});
   }
+  return std::unique_ptr<ModelLoad>(new ModelLoad(std::move(files)));
+}
+
+ModelLoad::ModelLoad(std::vector<std::filesystem::path> files)
+    : files_(std::move(files)), parsed_(files_.size()), first_error_(files_.size()) {}
+
+// Files are claimed in order, so when file i fails every file before it has been claimed
+// and will be parsed; the ones after it are not needed.
+void ModelLoad::work() {
+  for (;;) {
+    const std::size_t i = next_.fetch_add(1);
+    if (i >= files_.size() || i > first_error_.load()) return;
+    parsed_[i] = [&]() -> Result<std::vector<Table>> {
+      DISTIL_TRY(std::string text, read_file(files_[i]));
+      return parse_tables(text, files_[i].string());
+    }();
+    if (!*parsed_[i]) {
+      std::size_t seen = first_error_.load();
+      while (i < seen && !first_error_.compare_exchange_weak(seen, i)) {
+      }
+    }
+  }
+}
+
+Result<Schema> ModelLoad::finish() {
+  work();  // whatever no thread got to
   Schema schema;
-  for (const std::filesystem::path& file : files) {
-    DISTIL_TRY(std::string text, read_file(file));
-    DISTIL_TRY(std::vector<Table> tables, parse_tables(text, file.string()));
-    DISTIL_CHECK(merge(schema, std::move(tables)));
+  for (auto& tables : parsed_) {
+    if (!tables) {  // cannot happen: every file up to the first failed one was parsed
+      return fail(Error{.code = ErrorCode::internal, .message = "a model file was not read"});
+    }
+    if (!*tables) return fail(std::move(tables->error()));
+    DISTIL_CHECK(merge(schema, std::move(**tables)));
+    tables.reset();
   }
   DISTIL_CHECK(check_schema(schema));
   return schema;
+}
+
+Result<Schema> load_models(const std::filesystem::path& file_or_folder) {
+  DISTIL_TRY(std::unique_ptr<ModelLoad> load, ModelLoad::start(file_or_folder));
+  return load->finish();
 }
 
 }  // namespace distil::model::yaml

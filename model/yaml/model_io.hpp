@@ -2,9 +2,13 @@
 // place, with revision_io, that reads YAML (through yaml/document.hpp, libyaml).
 #pragma once
 
+#include <atomic>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/result.hpp"
 #include "model/schema.hpp"
@@ -23,5 +27,24 @@ Result<Schema> parse_models(std::string_view text, const std::string& path);
 // an error naming both places. Errors: ErrorCode::config for a missing path, ErrorCode::io
 // for an unreadable file, ErrorCode::model otherwise (also for a folder with no *.yaml).
 Result<Schema> load_models(const std::filesystem::path& file_or_folder);
+
+// load_models() in steps, so several threads can share the parsing: start() lists the
+// files, any number of threads call work() (each parses files until none is left), and
+// finish(), once every work() has returned, merges them in file order. The result and the
+// errors are load_models()'s. `check` runs work() on a second thread while the database is
+// introspected, then on its own thread too, which helps only when the database was quick.
+class ModelLoad {
+ public:
+  static Result<std::unique_ptr<ModelLoad>> start(const std::filesystem::path& file_or_folder);
+  void work();
+  Result<Schema> finish();
+
+ private:
+  explicit ModelLoad(std::vector<std::filesystem::path> files);
+  std::vector<std::filesystem::path> files_;
+  std::vector<std::optional<Result<std::vector<Table>>>> parsed_;  // one slot per file
+  std::atomic<std::size_t> next_{0};                                // the next file to claim
+  std::atomic<std::size_t> first_error_;  // files after a failed one are not parsed
+};
 
 }  // namespace distil::model::yaml

@@ -3,8 +3,12 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "model/names.hpp"
 
@@ -167,6 +171,59 @@ TEST_CASE("a table defined in two files is an error naming both places") {
   CHECK(contains(e.message, (kData / "duplicate_table/a.yaml").string() + ":2"));
   CHECK(contains(e.message, (kData / "duplicate_table/b.yaml").string() + ":5"));
   CHECK(contains(e.message, "\"tenants\""));
+}
+
+TEST_CASE("models parsed by several threads merge and fail as if read one file after another") {
+  // 40 files of one table each; t07 references t30 (a later file), so merging must wait for
+  // every file. Three threads share the parsing, as check does.
+  const std::filesystem::path folder =
+      std::filesystem::path(DISTIL_BINARY_DIR) / "model_io_test_threads";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  auto write = [&](int i, const std::string& extra) {
+    char name[16];
+    std::snprintf(name, sizeof name, "t%02d", i);
+    std::ofstream(folder / (std::string(name) + ".yaml"))
+        << "tables:\n  " << name << ":\n    columns:\n      - {name: id, type: integer}\n"
+        << extra << "    primary_key: [id]\n"
+        << (i == 7 ? "    foreign_keys: [{columns: [t30_id], references: {table: t30, columns: [id]}}]\n"
+                   : "");
+  };
+  auto load = [&] {
+    auto started = distil::model::yaml::ModelLoad::start(folder);
+    REQUIRE(started.has_value());
+    std::unique_ptr<distil::model::yaml::ModelLoad> models = std::move(*started);
+    std::thread a([&] { models->work(); });
+    std::thread b([&] { models->work(); });
+    models->work();
+    a.join();
+    b.join();
+    return models->finish();
+  };
+  for (int i = 0; i < 40; ++i) {
+    write(i, i == 7 ? "      - {name: t30_id, type: integer}\n" : "");
+  }
+  Result<Schema> schema = load();
+  if (!schema) FAIL(format_error(schema.error()));
+  CHECK(schema->tables.size() == 40);
+  CHECK(schema->find_table("t07")->foreign_keys.at(0).ref_table == "t30");
+  CHECK(schema->find_table("t39")->origin.file == (folder / "t39.yaml").string());
+
+  // Two bad files: the error is always the first one's, however the threads raced.
+  write(11, "      - {name: x, type: integer\n");
+  write(29, "      - [not a column]\n");
+  for (int round = 0; round < 20; ++round) {
+    Result<Schema> bad = load();
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().where.file == (folder / "t11.yaml").string());
+  }
+  // A table defined in two files: merge errors keep file order too.
+  write(11, "");
+  std::ofstream(folder / "t05b.yaml") << "tables:\n  t20:\n    columns: [{name: id, type: integer}]\n";
+  Result<Schema> twice = load();
+  REQUIRE_FALSE(twice.has_value());
+  CHECK(twice.error().where.file == (folder / "t20.yaml").string());
+  CHECK(contains(twice.error().message, (folder / "t05b.yaml").string() + ":2"));
 }
 
 TEST_CASE("a table defined twice in one file is an error") {
