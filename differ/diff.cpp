@@ -136,8 +136,9 @@ std::vector<std::string> ref_columns(const Schema& schema, const ForeignKey& fk)
 
 class Differ {
  public:
-  Differ(const Schema& desired, Schema actual, const DiffOptions& options)
-      : desired_(desired), current_(std::move(actual)), compare_comments_(options.dialect == "postgresql"),
+  Differ(const Schema& desired, Schema actual, const DiffOptions& options, Schema* actual_out)
+      : desired_(desired), current_(std::move(actual)), actual_out_(actual_out),
+        compare_comments_(options.dialect == "postgresql"),
         spelling_{.postgresql = options.dialect == "postgresql"} {}
 
   DiffResult run() && {
@@ -152,6 +153,8 @@ class Differ {
     create_indexes_and_constraints();
     for (const std::string& name : drop_order) emit(DropTable{*current_.find_table(name)});
     warn_inexpressible();
+    // No op ran: the working schema is still `actual` as given.
+    if (actual_out_ && result_.upgrade.empty()) *actual_out_ = std::move(current_);
     return std::move(result_);
   }
 
@@ -159,6 +162,8 @@ class Differ {
   // Applies the op to the working schema and records it. A failure here means the desired
   // schema is inconsistent (or a differ bug); it is reported, never hidden.
   void emit(Op op) {
+    // The first op changes the working schema: the caller's copy of `actual` is taken now.
+    if (actual_out_ && result_.upgrade.empty()) *actual_out_ = current_;
     if (auto applied = model::apply(current_, op); !applied) {
       result_.warnings.push_back("cannot run " + model::op_name(op) + ": " +
                                  model::format_error(applied.error()));
@@ -451,6 +456,7 @@ class Differ {
 
   const Schema& desired_;
   Schema current_;  // `actual` with every emitted op applied
+  Schema* actual_out_;
   bool compare_comments_;
   Spelling spelling_;
   std::vector<std::pair<std::string, ForeignKey>> cycle_fk_drops_;
@@ -459,11 +465,12 @@ class Differ {
 
 }  // namespace
 
-DiffResult diff(const Schema& desired, Schema actual, const DiffOptions& options) {
+DiffResult diff(const Schema& desired, Schema actual, const DiffOptions& options,
+                Schema* actual_out) {
   // The Differ and its working copy of the schema are gone before the downgrade is built:
   // the reverse of N create_tables is N more copies of the tables (at 5000 tables the two
   // together were 20 MB of autogenerate's peak).
-  DiffResult result = Differ(desired, std::move(actual), options).run();
+  DiffResult result = Differ(desired, std::move(actual), options, actual_out).run();
   if (options.downgrade) add_downgrade(result);
   return result;
 }

@@ -36,9 +36,11 @@ struct DiffResult {
 // form (below), so spelling differences produce no op. Pure: never touches a database.
 // Changes no op can express (primary key, autoincrement, table comment) become warnings.
 // `actual` is taken by value: the differ simulates its ops on it (pass std::move when the
-// caller is done with it; at 5000 tables a copy is 13 MB).
+// caller is done with it; at 5000 tables a copy is 13 MB). A caller that needs it back
+// passes `actual_out`, which receives `actual` as given: copied when the first op changes
+// the working schema, moved back when there is no op (a matching database costs no copy).
 DiffResult diff(const model::Schema& desired, model::Schema actual,
-                const DiffOptions& options = {});
+                const DiffOptions& options = {}, model::Schema* actual_out = nullptr);
 
 // Fills result.downgrade: reverse(op) of each upgrade op, in reverse order; an op that
 // cannot be reversed becomes a "downgrade: ..." warning. diff() does this unless told not to.

@@ -1,7 +1,7 @@
 // differ::diff() (differ/diff.hpp): every case also checks the differ's promises: the
 // upgrade runs on `actual` and gives `desired`, the downgrade runs on `desired` and gives
-// `actual`, a schema diffed against itself gives nothing, and a downgrade built later
-// (add_downgrade) equals the one diff() builds.
+// `actual`, a schema diffed against itself gives nothing, a downgrade built later
+// (add_downgrade) equals the one diff() builds, and `actual_out` receives `actual` as given.
 #include "differ/diff.hpp"
 
 #include <doctest/doctest.h>
@@ -115,6 +115,15 @@ DiffResult diff_checked(const Schema& desired, const Schema& actual,
   CHECK(deferred.upgrade == result.upgrade);
   CHECK(deferred.downgrade == result.downgrade);
   CHECK(deferred.warnings == result.warnings);
+  // `actual_out` gets `actual` back as given, whether or not ops changed the working copy,
+  // and a diff of a schema against itself hands it back too.
+  Schema given;
+  const DiffResult again = distil::differ::diff(desired, actual, options, &given);
+  CHECK(again.upgrade == result.upgrade);
+  CHECK(given == actual);
+  Schema same;
+  CHECK(distil::differ::diff(actual, actual, options, &same).empty());
+  CHECK(same == actual);
   return result;
 }
 
