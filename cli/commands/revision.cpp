@@ -79,7 +79,7 @@ Result<void> write_new(model::Revision rev, const Config& config) {
   // 5000 tables each copy is about 26 MB).
   rev = model::Revision{.path = path.string()};
   // Never write a file we could not read back.
-  DISTIL_CHECK(model::yaml::parse_revision(text, rev.path));
+  DISTIL_CHECK(model::yaml::check_revision(text, rev.path));
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   {

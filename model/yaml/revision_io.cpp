@@ -218,8 +218,9 @@ Op read_op(const Reader& reader, Node item, int fallback_line) {
 }
 
 // Reads an `upgrade:`/`downgrade:` value: null or a list of ops.
+// With `keep` false each op is read (and so checked) and dropped.
 void read_ops(const Reader& reader, Node list, int line, std::string_view key,
-              std::vector<Op>& ops, std::vector<int>& lines) {
+              std::vector<Op>& ops, std::vector<int>& lines, bool keep = true) {
   if (list.is_null()) return;
   if (!list.is_sequence()) {
     reader.raise(line,
@@ -227,7 +228,9 @@ void read_ops(const Reader& reader, Node list, int line, std::string_view key,
   }
   for (Node item : list.items()) {
     const int item_line = reader.line_of(item, line);
-    ops.push_back(read_op(reader, item, item_line));
+    Op op = read_op(reader, item, item_line);
+    if (!keep) continue;
+    ops.push_back(std::move(op));
     lines.push_back(item_line);
   }
 }
@@ -302,7 +305,7 @@ std::vector<std::string> read_lint(const Reader& reader, const Entry& entry) {
   return ignore;
 }
 
-Revision read_revision(Reader& reader, Node root) {
+Revision read_revision(Reader& reader, Node root, bool keep_ops = true) {
   if (root.is_null()) {
     reader.raise(1, "the file is empty; a revision needs at least revision: and upgrade:");
   }
@@ -329,10 +332,11 @@ Revision read_revision(Reader& reader, Node root) {
     f.raise(f.line(),
             "missing required field \"upgrade\" (use upgrade: [] for a revision with no ops)");
   }
-  read_ops(reader, upgrade->value, upgrade->line, "upgrade", rev.upgrade, rev.upgrade_lines);
+  read_ops(reader, upgrade->value, upgrade->line, "upgrade", rev.upgrade, rev.upgrade_lines,
+           keep_ops);
   if (const Entry* downgrade = f.find("downgrade"); downgrade != nullptr) {
     read_ops(reader, downgrade->value, downgrade->line, "downgrade", rev.downgrade,
-             rev.downgrade_lines);
+             rev.downgrade_lines, keep_ops);
   }
   return rev;
 }
@@ -363,6 +367,17 @@ Result<Revision> parse_revision(std::string_view text, const std::string& path) 
     Revision rev = read_revision(reader, document.root());
     rev.content_hash = sha256_hex(text);
     return rev;
+  } catch (const ParseFailure& failure) {
+    return fail(failure.error);
+  }
+}
+
+Result<void> check_revision(std::string_view text, const std::string& path) {
+  Reader reader(path, 1, ErrorCode::revision, text.size());
+  try {
+    const Document document = load_document(reader, text);
+    read_revision(reader, document.root(), /*keep_ops=*/false);
+    return {};
   } catch (const ParseFailure& failure) {
     return fail(failure.error);
   }

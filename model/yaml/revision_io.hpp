@@ -17,6 +17,11 @@ namespace distil::model::yaml {
 // make of them (006, 1e10). Errors: ErrorCode::revision.
 Result<Revision> parse_revision(std::string_view text, const std::string& path);
 
+// Reads `text` as parse_revision() does, with the same errors, but keeps no op: each is read
+// and dropped. How `revision` proves a file it is about to write reads back, without a
+// second copy of every op alive (at 5000 created tables that copy was 18 MB).
+Result<void> check_revision(std::string_view text, const std::string& path);
+
 // Reads and parses a file; the NNNN prefix of its name becomes Revision::number.
 Result<Revision> load_revision(const std::filesystem::path& path);
 

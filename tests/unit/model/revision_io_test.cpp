@@ -18,16 +18,23 @@ using distil::model::yaml::load_revisions;
 using distil::model::yaml::parse_ops;
 using distil::model::yaml::parse_revision;
 
+// Every case also checks that check_revision (read and drop each op, as `revision` checks a
+// file before writing it) agrees: accepted, or the same error.
 Revision parse_ok(const std::string& text) {
   Result<Revision> rev = parse_revision(text, "versions/0003_x.yaml");
   if (!rev) FAIL_CHECK(format_error(rev.error()));
   REQUIRE(rev.has_value());
+  const Result<void> checked = distil::model::yaml::check_revision(text, "versions/0003_x.yaml");
+  CHECK_MESSAGE(checked.has_value(), (checked ? "" : format_error(checked.error())));
   return *rev;
 }
 
 Error parse_error(const std::string& text) {
   Result<Revision> rev = parse_revision(text, "versions/0003_x.yaml");
   REQUIRE_FALSE(rev.has_value());
+  const Result<void> checked = distil::model::yaml::check_revision(text, "versions/0003_x.yaml");
+  REQUIRE_FALSE(checked.has_value());
+  CHECK(format_error(checked.error()) == format_error(rev.error()));
   INFO(format_error(rev.error()));
   CHECK(rev.error().code == ErrorCode::revision);
   CHECK(rev.error().where.file == "versions/0003_x.yaml");
