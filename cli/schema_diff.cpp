@@ -25,15 +25,16 @@ Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
   // files too. A model error is still reported first, as when they ran in turn.
   DISTIL_TRY(std::unique_ptr<model::yaml::ModelLoad> load,
              model::yaml::ModelLoad::start(config->models));
-  std::future<void> helper;
+  auto finish = [&load] { return load->finish(); };
+  std::future<Result<model::Schema>> models;
   try {
-    helper = std::async(std::launch::async, [&load] { load->work(); });
+    models = std::async(std::launch::async, finish);
   } catch (const std::system_error&) {  // no thread to be had: load in turn
+    models = std::async(std::launch::deferred, finish);
   }
   Result<model::Schema> introspected = conn.introspect(config->version_table);
   load->work();
-  if (helper.valid()) helper.get();
-  DISTIL_TRY(model::Schema desired, load->finish());
+  DISTIL_TRY(model::Schema desired, models.get());
   DISTIL_TRY(model::Schema actual, std::move(introspected));
   const differ::DiffOptions options{.dialect = emitters::to_string(conn.dialect()),
                                     .downgrade = downgrade};

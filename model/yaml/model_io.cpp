@@ -382,7 +382,10 @@ Result<std::unique_ptr<ModelLoad>> ModelLoad::start(const std::filesystem::path&
 }
 
 ModelLoad::ModelLoad(std::vector<std::filesystem::path> files)
-    : files_(std::move(files)), parsed_(files_.size()), first_error_(files_.size()) {}
+    : files_(std::move(files)),
+      parsed_(files_.size()),
+      ready_(std::make_unique<std::atomic<bool>[]>(files_.size())),
+      first_error_(files_.size()) {}
 
 // Files are claimed in order, so when file i fails every file before it has been claimed
 // and will be parsed; the ones after it are not needed.
@@ -399,14 +402,20 @@ void ModelLoad::work() {
       while (i < seen && !first_error_.compare_exchange_weak(seen, i)) {
       }
     }
+    ready_[i].store(true);
+    ready_[i].notify_all();
   }
 }
 
 Result<Schema> ModelLoad::finish() {
-  work();  // whatever no thread got to
+  // After this thread's work() every file up to the first failed one has been claimed, so
+  // each slot waited for below is being filled by some thread.
+  work();
   Schema schema;
-  for (auto& tables : parsed_) {
-    if (!tables) {  // cannot happen: every file up to the first failed one was parsed
+  for (std::size_t i = 0; i < parsed_.size(); ++i) {
+    ready_[i].wait(false);
+    auto& tables = parsed_[i];
+    if (!tables) {  // cannot happen: a ready slot is filled
       return fail(Error{.code = ErrorCode::internal, .message = "a model file was not read"});
     }
     if (!*tables) return fail(std::move(tables->error()));

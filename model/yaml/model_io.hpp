@@ -29,10 +29,11 @@ Result<Schema> parse_models(std::string_view text, const std::string& path);
 Result<Schema> load_models(const std::filesystem::path& file_or_folder);
 
 // load_models() in steps, so several threads can share the parsing: start() lists the
-// files, any number of threads call work() (each parses files until none is left), and
-// finish(), once every work() has returned, merges them in file order. The result and the
-// errors are load_models()'s. `check` runs work() on a second thread while the database is
-// introspected, then on its own thread too, which helps only when the database was quick.
+// files, any number of threads call work() (each parses files until none is left), and one
+// calls finish(), which parses what is left, waits for the files others are parsing and
+// merges them in file order. The result and the errors are load_models()'s. `check` runs
+// finish() on a second thread while the database is introspected, and work() on its own
+// thread once the database is read, which helps only when the database was quick.
 class ModelLoad {
  public:
   static Result<std::unique_ptr<ModelLoad>> start(const std::filesystem::path& file_or_folder);
@@ -43,6 +44,7 @@ class ModelLoad {
   explicit ModelLoad(std::vector<std::filesystem::path> files);
   std::vector<std::filesystem::path> files_;
   std::vector<std::optional<Result<std::vector<Table>>>> parsed_;  // one slot per file
+  std::unique_ptr<std::atomic<bool>[]> ready_;                      // slot i is filled
   std::atomic<std::size_t> next_{0};                                // the next file to claim
   std::atomic<std::size_t> first_error_;  // files after a failed one are not parsed
 };
