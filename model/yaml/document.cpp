@@ -272,6 +272,10 @@ Document Document::parse(std::string_view text) {
         if (!building) break;
         Open closed = std::move(open.back());
         open.pop_back();
+        if (store.children.size() + (pending.size() - closed.children_from) >=
+            std::numeric_limits<std::uint32_t>::max()) {
+          throw Invalid{.message = "too many nodes", .mark = Mark{.line = lines.line(e.start_mark)}};
+        }
         NodeData& node = store.nodes[closed.node];
         node.first = static_cast<std::uint32_t>(store.children.size());
         node.count = static_cast<std::uint32_t>(pending.size() - closed.children_from);
