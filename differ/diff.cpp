@@ -47,7 +47,7 @@ const T* find_named(const std::vector<T>& items, std::string_view name) {
   return it == items.end() ? nullptr : &*it;
 }
 
-// Copies sorted by name, so every group is emitted in a stable order.
+// References sorted by name, so every group is emitted in a stable order.
 template <class T>
 std::vector<std::reference_wrapper<const T>> by_name(const std::vector<T>& items) {
   std::vector<std::reference_wrapper<const T>> sorted(items.begin(), items.end());
@@ -325,7 +325,9 @@ class Differ {
       const Table& have = *current_.find_table(name);
       std::vector<Op> drops;
       for (const Column& column : by_name(have.columns)) {
-        if (!want.find_column(column.name)) drops.push_back(DropColumn{.table = name, .column = column});
+        if (!want.find_column(column.name)) {
+          drops.push_back(DropColumn{.table = name, .column = column});
+        }
       }
       emit_all(drops);
     }

@@ -236,7 +236,8 @@ Document Document::parse(std::string_view text) {
         const bool null = is_null_scalar(e);
         const std::uint32_t node = add_node(null ? Node::Kind::null : Node::Kind::scalar, line);
         if (!null) {
-          if (store.text.size() + e.data.scalar.length >= std::numeric_limits<std::uint32_t>::max()) {
+          const std::size_t end = store.text.size() + e.data.scalar.length;
+          if (end >= std::numeric_limits<std::uint32_t>::max()) {
             throw Invalid{.message = "too much text", .mark = Mark{.line = line}};
           }
           store.nodes[node].first = static_cast<std::uint32_t>(store.text.size());
@@ -274,7 +275,8 @@ Document Document::parse(std::string_view text) {
         open.pop_back();
         if (store.children.size() + (pending.size() - closed.children_from) >=
             std::numeric_limits<std::uint32_t>::max()) {
-          throw Invalid{.message = "too many nodes", .mark = Mark{.line = lines.line(e.start_mark)}};
+          throw Invalid{.message = "too many nodes",
+                        .mark = Mark{.line = lines.line(e.start_mark)}};
         }
         NodeData& node = store.nodes[closed.node];
         node.first = static_cast<std::uint32_t>(store.children.size());

@@ -146,7 +146,9 @@ Error model_error(const Origin& origin, std::string message, std::string table =
                          .column = std::move(column)}};
 }
 
-std::string place(const Origin& origin) { return origin.file.str() + ":" + std::to_string(origin.line); }
+std::string place(const Origin& origin) {
+  return origin.file.str() + ":" + std::to_string(origin.line);
+}
 
 // One file's tables, in file order; ParseFailure on any error.
 std::vector<Table> read_tables(const Reader& reader, Node root) {

@@ -31,9 +31,10 @@ Result<Schema> load_models(const std::filesystem::path& file_or_folder);
 // load_models() in steps, so several threads can share the parsing: start() lists the
 // files, any number of threads call work() (each parses files until none is left), and one
 // calls finish(), which parses what is left, waits for the files others are parsing and
-// merges them in file order. The result and the errors are load_models()'s. `check` runs
-// finish() on a second thread while the database is introspected, and work() on its own
-// thread once the database is read, which helps only when the database was quick.
+// merges them in file order. The result and the errors are load_models()'s. `check` and
+// autogenerate run finish() on a second thread while the database is introspected, and
+// work() on their own thread once the database is read, which helps only when the database
+// was quick.
 class ModelLoad {
  public:
   static Result<std::unique_ptr<ModelLoad>> start(const std::filesystem::path& file_or_folder);

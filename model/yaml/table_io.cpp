@@ -150,8 +150,8 @@ void Fields::check_keys() const {
         if (std::count(text.begin(), text.end(), '(') > std::count(text.begin(), text.end(), ')') ||
             std::count(text.begin(), text.end(), '[') > std::count(text.begin(), text.end(), ']')) {
           raise(entry.line, "unknown key " + quote(entry.key) + ": the value of " + quote(cut.key) +
-                                " was cut at a comma; quote the " + cut.key + ": \"" + std::string(text) + "," +
-                                entry.key + "\"");
+                                " was cut at a comma; quote the " + cut.key + ": \"" +
+                                std::string(text) + "," + entry.key + "\"");
         }
       }
     }
