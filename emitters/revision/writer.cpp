@@ -268,9 +268,14 @@ std::string write_revision(const Revision& revision) {
   if (!revision.transactional) out += "transaction: false\n";
   if (!revision.lint_ignore.empty())
     out += "lint: {ignore: " + id_list(revision.lint_ignore) + "}\n";
-  out += revision.upgrade.empty() ? "upgrade: []\n" : "upgrade:\n" + write_ops(revision.upgrade, 2);
-  out += revision.downgrade.empty() ? "downgrade: []\n"
-                                    : "downgrade:\n" + write_ops(revision.downgrade, 2);
+  // The ops are written straight into `out`: at 5000 created tables each list is megabytes,
+  // and a list rendered apart and then concatenated held two more copies of it at once.
+  for (const auto& [key, ops] : {std::pair{"upgrade", &revision.upgrade},
+                                 std::pair{"downgrade", &revision.downgrade}}) {
+    out += key;
+    out += ops->empty() ? ": []\n" : ":\n";
+    for (const Op& op : *ops) write_op(out, op, 2);
+  }
   return out;
 }
 
