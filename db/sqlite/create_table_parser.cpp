@@ -50,7 +50,7 @@ Error parse_error(std::string message) {
 // Splits SQL into tokens, dropping whitespace and comments. SQLite's own rules: '' doubles a
 // quote inside a string, "" and `` inside quoted identifiers, [..] has no escape, `--` runs
 // to the end of the line and an unterminated /* comment to the end of the input.
-Result<std::vector<Token>> tokenize(std::string_view sql) {
+Result<std::vector<Token>> tokenize(std::string_view sql, bool& comments) {
   std::vector<Token> tokens;
   const std::size_t n = sql.size();
   std::size_t i = 0;
@@ -64,8 +64,10 @@ Result<std::vector<Token>> tokenize(std::string_view sql) {
     if (is_space(c)) {
       ++i;
     } else if (c == '-' && next == '-') {
+      comments = true;
       while (i < n && sql[i] != '\n') ++i;
     } else if (c == '/' && next == '*') {
+      comments = true;
       const std::size_t close = sql.find("*/", i + 2);
       i = close == std::string_view::npos ? n : close + 2;
     } else if (c == '\'' || c == '"' || c == '`') {
@@ -148,8 +150,10 @@ bool is_name(const Token& token) {
 class Parser {
  public:
   static Result<Parser> make(std::string_view sql) {
-    DISTIL_TRY(auto tokens, tokenize(sql));
+    bool comments = false;
+    DISTIL_TRY(auto tokens, tokenize(sql, comments));
     Parser p(sql, std::move(tokens));
+    p.comments_ = comments;
     std::vector<std::size_t> open;
     for (std::size_t i = 0; i < p.toks_.size(); ++i) {
       if (p.is_punct(i, '(')) {
@@ -170,6 +174,7 @@ class Parser {
   }
 
   std::size_t size() const { return toks_.size(); }
+  bool has_comments() const { return comments_; }
   const Token& tok(std::size_t i) const { return toks_[i]; }
   bool is_punct(std::size_t i, char c) const {
     return i < toks_.size() && toks_[i].kind == Kind::punct && toks_[i].text[0] == c;
@@ -232,14 +237,34 @@ class Parser {
   std::string_view sql_;
   std::vector<Token> toks_;
   std::vector<std::size_t> match_;
+  bool comments_ = false;
 };
+
+// A parenthesised list of plain key columns: `(a, "b" ASC)`, and with `autoincrement` set a
+// last `AUTOINCREMENT` (SQLite's table-level spelling of it). Anything else (COLLATE, DESC,
+// an expression) gives nullopt: SQLite's index for it may differ from what the names say.
+std::optional<std::vector<std::string>> plain_key_columns(const Parser& p, std::size_t open,
+                                                          bool autoincrement) {
+  std::vector<std::string> names;
+  for (auto [b, e] : p.split(open + 1, p.close_of(open))) {
+    if (b == e || !is_name(p.tok(b))) return std::nullopt;
+    std::size_t i = b + 1;
+    if (i < e && p.is_keyword(i, "ASC")) ++i;
+    if (autoincrement && i + 1 == e && e == p.close_of(open) && p.is_keyword(i, "AUTOINCREMENT")) {
+      ++i;
+    }
+    if (i != e) return std::nullopt;
+    names.push_back(unquote(p.tok(b)));
+  }
+  return names;
+}
 
 // Reads `REFERENCES parent [(cols)]` starting at the parent's name, and the clauses of the
 // foreign key after it (ON DELETE/UPDATE action, MATCH name, [NOT] DEFERRABLE [INITIALLY
-// DEFERRED|IMMEDIATE]); returns the index after. The actions come from PRAGMA
-// foreign_key_list; deferrability exists only in the SQL.
+// DEFERRED|IMMEDIATE]); returns the index after. A clause it cannot read ends the foreign
+// key and clears `complete`.
 Result<std::size_t> parse_references(const Parser& p, std::size_t i, std::size_t end,
-                                     ParsedForeignKey& fk) {
+                                     ParsedForeignKey& fk, bool& complete) {
   if (i >= end || !is_name(p.tok(i))) {
     return fail(parse_error("expected a table name after REFERENCES"));
   }
@@ -247,15 +272,33 @@ Result<std::size_t> parse_references(const Parser& p, std::size_t i, std::size_t
   ++i;
   if (i < end && p.is_punct(i, '(')) {
     DISTIL_TRY(fk.ref_columns, p.names_in(i));
+    if (!plain_key_columns(p, i, false)) complete = false;
     i = p.close_of(i) + 1;
   }
   bool deferrable = false;
   bool deferred = false;
   while (i < end) {
     if (p.is_keyword(i, "ON")) {
-      i += 2;  // ON DELETE|UPDATE, then the action: one word, or SET NULL/DEFAULT, NO ACTION
-      if (p.is_keyword(i, "SET") || p.is_keyword(i, "NO")) ++i;
-      ++i;
+      // ON DELETE|UPDATE, then SET NULL, SET DEFAULT, CASCADE, RESTRICT or NO ACTION
+      std::string* action = p.is_keyword(i + 1, "DELETE")   ? &fk.on_delete
+                            : p.is_keyword(i + 1, "UPDATE") ? &fk.on_update
+                                                            : nullptr;
+      if (action == nullptr) complete = false;
+      std::string text;
+      if ((p.is_keyword(i + 2, "SET") &&
+           (p.is_keyword(i + 3, "NULL") || p.is_keyword(i + 3, "DEFAULT"))) ||
+          (p.is_keyword(i + 2, "NO") && p.is_keyword(i + 3, "ACTION"))) {
+        text = std::string(p.tok(i + 2).text) + " " + std::string(p.tok(i + 3).text);
+        i += 4;
+      } else if (p.is_keyword(i + 2, "CASCADE") || p.is_keyword(i + 2, "RESTRICT")) {
+        text = std::string(p.tok(i + 2).text);
+        i += 3;
+      } else {
+        complete = false;
+        i += 3;
+      }
+      std::transform(text.begin(), text.end(), text.begin(), lower_ascii);
+      if (action != nullptr && !text.empty()) *action = std::move(text);
     } else if (p.is_keyword(i, "MATCH")) {
       i += 2;
     } else if (p.is_keyword(i, "NOT") && i + 1 < end && p.is_keyword(i + 1, "DEFERRABLE")) {
@@ -284,16 +327,42 @@ Result<std::size_t> expect_open(const Parser& p, std::size_t i, std::size_t end,
   return i;
 }
 
+// `ON CONFLICT action` after a PRIMARY KEY, NOT NULL, NULL or UNIQUE: the index after it.
+std::size_t skip_conflict_clause(const Parser& p, std::size_t i) {
+  return p.is_keyword(i, "ON") && p.is_keyword(i + 1, "CONFLICT") ? i + 3 : i;
+}
+
+// A column's DEFAULT starting at token `i` (after the keyword): its text as PRAGMA table_xinfo
+// gives it (SQLite keeps the source text: inside the parentheses and trimmed for `(expr)`,
+// from the sign through the number for `-1`), and the index after it. nullopt for a form the
+// text cannot settle (a blob literal, an expression without parentheses).
+std::optional<std::pair<std::string, std::size_t>> default_value(const Parser& p, std::size_t i,
+                                                                  std::size_t end) {
+  if (i >= end) return std::nullopt;
+  if (p.is_punct(i, '(')) return std::pair{p.inside(i), p.close_of(i) + 1};
+  std::size_t last = i;
+  const Token& first = p.tok(i);
+  if (first.kind == Kind::other && (first.text == "-" || first.text == "+")) last = i + 1;
+  if (last >= end) return std::nullopt;
+  const Token& value = p.tok(last);
+  const bool literal = value.kind == Kind::number ||
+                       (last == i && (value.kind == Kind::string || value.kind == Kind::word));
+  // X'0a' is a blob: a word glued to a string, which the tokenizer splits.
+  const bool glued = last + 1 < end && p.tok(last + 1).begin == value.end &&
+                     p.tok(last + 1).kind != Kind::punct;
+  if (!literal || glued) return std::nullopt;
+  return std::pair{std::string(p.text(i, last)), last + 1};
+}
+
 // Reads the constraints in tokens [i, end). With `column` set they are column constraints of
-// that column (PRIMARY KEY, UNIQUE, CHECK, REFERENCES, ...); otherwise table constraints,
-// which SQLite lets follow each other without commas.
+// that column (PRIMARY KEY, NOT NULL, DEFAULT, UNIQUE, CHECK, REFERENCES, ...); otherwise
+// table constraints, which SQLite lets follow each other without commas. A form it does not
+// know clears out.complete; only a malformed one is an error.
 Result<void> parse_constraints(const Parser& p, std::size_t i, std::size_t end,
                                ParsedColumn* column, ParsedTable& out) {
   std::optional<std::string> pending;  // a `CONSTRAINT name` waiting for its constraint
   while (i < end) {
-    if (p.is_punct(i, '(')) {
-      i = p.close_of(i) + 1;
-    } else if (p.is_keyword(i, "CONSTRAINT")) {
+    if (p.is_keyword(i, "CONSTRAINT")) {
       if (i + 1 >= end || !is_name(p.tok(i + 1))) {
         return fail(parse_error("expected a name after CONSTRAINT"));
       }
@@ -301,9 +370,9 @@ Result<void> parse_constraints(const Parser& p, std::size_t i, std::size_t end,
       i += 2;
     } else if (p.is_keyword(i, "PRIMARY")) {
       pending.reset();
+      if (!p.is_keyword(i + 1, "KEY")) out.complete = false;
       i += p.is_keyword(i + 1, "KEY") ? 2U : 1U;
       if (column == nullptr) {
-        // PRIMARY KEY (id AUTOINCREMENT) is SQLite's table-level spelling of AUTOINCREMENT.
         DISTIL_TRY(std::size_t open, expect_open(p, i, end, "PRIMARY KEY"));
         bool autoincrement = false;
         for (std::size_t j = open + 1; j < p.close_of(open); ++j) {
@@ -315,10 +384,18 @@ Result<void> parse_constraints(const Parser& p, std::size_t i, std::size_t end,
             if (iequals(c.name, names.front())) c.autoincrement = true;
           }
         }
-        i = p.close_of(open) + 1;
+        if (!plain_key_columns(p, open, true)) out.complete = false;
+        out.primary_key = std::move(names);
+        i = skip_conflict_clause(p, p.close_of(open) + 1);
+      } else {
+        column->primary_key = true;
+        // DESC: `INTEGER PRIMARY KEY DESC` is not a rowid alias, which the text would miss.
+        if (p.is_keyword(i, "ASC")) ++i;
+        i = skip_conflict_clause(p, i);
       }
     } else if (p.is_keyword(i, "AUTOINCREMENT")) {
       if (column != nullptr) column->autoincrement = true;
+      if (column == nullptr) out.complete = false;
       ++i;
     } else if (p.is_keyword(i, "UNIQUE")) {
       ParsedUnique unique{.name = std::exchange(pending, std::nullopt)};
@@ -328,38 +405,62 @@ Result<void> parse_constraints(const Parser& p, std::size_t i, std::size_t end,
       } else {
         DISTIL_TRY(std::size_t open, expect_open(p, i, end, "UNIQUE"));
         DISTIL_TRY(unique.columns, p.names_in(open));
+        if (!plain_key_columns(p, open, false)) out.complete = false;
         i = p.close_of(open) + 1;
       }
+      i = skip_conflict_clause(p, i);
       out.uniques.push_back(std::move(unique));
     } else if (p.is_keyword(i, "CHECK")) {
       DISTIL_TRY(std::size_t open, expect_open(p, i + 1, end, "CHECK"));
       out.checks.push_back(
           ParsedCheck{.name = std::exchange(pending, std::nullopt), .expression = p.inside(open)});
-      i = p.close_of(open) + 1;
+      i = skip_conflict_clause(p, p.close_of(open) + 1);
     } else if (p.is_keyword(i, "REFERENCES") && column != nullptr) {
       ParsedForeignKey fk{.name = std::exchange(pending, std::nullopt), .columns = {column->name}};
-      DISTIL_TRY(i, parse_references(p, i + 1, end, fk));
+      DISTIL_TRY(i, parse_references(p, i + 1, end, fk, out.complete));
       out.foreign_keys.push_back(std::move(fk));
     } else if (p.is_keyword(i, "FOREIGN") && column == nullptr) {
       ParsedForeignKey fk{.name = std::exchange(pending, std::nullopt)};
       i += p.is_keyword(i + 1, "KEY") ? 2U : 1U;
       DISTIL_TRY(std::size_t open, expect_open(p, i, end, "FOREIGN KEY"));
       DISTIL_TRY(fk.columns, p.names_in(open));
+      if (!plain_key_columns(p, open, false)) out.complete = false;
       i = p.close_of(open) + 1;
       if (!p.is_keyword(i, "REFERENCES")) {
         return fail(parse_error("expected REFERENCES after FOREIGN KEY (...)"));
       }
-      DISTIL_TRY(i, parse_references(p, i + 1, end, fk));
+      DISTIL_TRY(i, parse_references(p, i + 1, end, fk, out.complete));
       out.foreign_keys.push_back(std::move(fk));
+    } else if (column != nullptr && p.is_keyword(i, "NOT") && p.is_keyword(i + 1, "NULL")) {
+      pending.reset();
+      column->not_null = true;
+      i = skip_conflict_clause(p, i + 2);
+    } else if (column != nullptr && p.is_keyword(i, "NULL")) {
+      pending.reset();
+      i = skip_conflict_clause(p, i + 1);
+    } else if (column != nullptr && p.is_keyword(i, "COLLATE") && i + 1 < end &&
+               is_name(p.tok(i + 1))) {
+      pending.reset();
+      i += 2;
+    } else if (column != nullptr && p.is_keyword(i, "DEFAULT")) {
+      pending.reset();
+      if (auto value = default_value(p, i + 1, end)) {
+        column->default_sql = std::move(value->first);
+        i = value->second;
+      } else {
+        out.complete = false;
+        ++i;
+      }
     } else {
-      // NOT NULL, DEFAULT, COLLATE, GENERATED, ON CONFLICT, FK actions ...: nothing to record,
-      // but a pending name belonged to one of them.
+      // GENERATED ALWAYS AS, a stray parenthesis, DESC, ...: skipped (a pending name
+      // belonged to it); the pragmas will say what it means.
+      out.complete = false;
       static constexpr std::array kOtherConstraints = {"NOT",     "NULL",      "DEFAULT",
                                                        "COLLATE", "GENERATED", "AS"};
       for (std::string_view kw : kOtherConstraints) {
         if (p.is_keyword(i, kw)) pending.reset();
       }
-      ++i;
+      i = p.is_punct(i, '(') ? p.close_of(i) + 1 : i + 1;
     }
   }
   return {};
@@ -380,6 +481,29 @@ bool ends_type(const Parser& p, std::size_t i) {
   return p.is_keyword(i, "GENERATED") && p.is_keyword(i + 1, "ALWAYS");
 }
 
+// A type in tokens [b, e) that PRAGMA table_xinfo reports as written: words, then at most
+// `(n)` or `(p, s)` of signed numbers. (SQLite dequotes a quoted type in its own way.)
+bool plain_type(const Parser& p, std::size_t b, std::size_t e) {
+  std::size_t i = b;
+  while (i < e && p.tok(i).kind == Kind::word) ++i;
+  if (i == e) return true;
+  if (i == b || !p.is_punct(i, '(') || p.close_of(i) + 1 != e) return false;
+  int numbers = 0;
+  for (std::size_t j = i + 1; j < e - 1; ++j) {
+    const Token& t = p.tok(j);
+    if (t.kind == Kind::other && (t.text == "+" || t.text == "-") && j + 1 < e - 1 &&
+        p.tok(j + 1).kind == Kind::number) {
+      continue;
+    }
+    if (t.kind == Kind::number) {
+      ++numbers;
+    } else if (!(p.is_punct(j, ',') && numbers == 1 && p.tok(j - 1).kind == Kind::number)) {
+      return false;
+    }
+  }
+  return numbers >= 1 && numbers <= 2 && p.tok(e - 2).kind == Kind::number;
+}
+
 }  // namespace
 
 Result<ParsedTable> parse_create_table(std::string_view sql) {
@@ -387,6 +511,7 @@ Result<ParsedTable> parse_create_table(std::string_view sql) {
   const std::size_t open = p.first_open(0);
   if (open == p.size()) return fail(parse_error("no column list in CREATE TABLE"));
   ParsedTable out;
+  out.complete = !p.has_comments();
   for (auto [b, e] : p.split(open + 1, p.close_of(open))) {
     if (b == e) return fail(parse_error("empty column definition in CREATE TABLE"));
     if (starts_table_constraint(p, b)) {
@@ -401,6 +526,7 @@ Result<ParsedTable> parse_create_table(std::string_view sql) {
     std::size_t i = b + 1;
     while (i < e && !ends_type(p, i)) i = p.is_punct(i, '(') ? p.close_of(i) + 1 : i + 1;
     if (i > b + 1) column.type = std::string(p.text(b + 1, i - 1));
+    if (!plain_type(p, b + 1, i)) out.complete = false;
     out.columns.push_back(column);
     DISTIL_CHECK(parse_constraints(p, i, e, &out.columns.back(), out));
   }

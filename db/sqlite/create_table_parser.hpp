@@ -1,6 +1,8 @@
-// Reads what SQLite's pragmas cannot tell from the stored CREATE TABLE / CREATE INDEX text:
-// constraint names, CHECK expressions, AUTOINCREMENT, declared type spelling, index terms.
-// Used only by db/sqlite/introspect.cpp; the pragmas stay the authority for everything else.
+// Reads SQLite's stored CREATE TABLE / CREATE INDEX text (sqlite_schema.sql). Introspection
+// (db/sqlite/introspect.cpp) takes from it what no pragma tells: constraint names, CHECKs,
+// AUTOINCREMENT, declared type spelling, index terms. For a table written in the plain forms
+// (ParsedTable::complete) it also takes what PRAGMA table_xinfo, foreign_key_list and
+// index_list would report, which saves SQLite a statement prepare per table and pragma.
 #pragma once
 
 #include <optional>
@@ -16,6 +18,10 @@ struct ParsedColumn {
   std::string name;  // unquoted
   std::string type;  // the declared type's text as written ("" when none)
   bool autoincrement = false;
+  // As PRAGMA table_xinfo reports them (exact when the table is complete):
+  bool not_null = false;                   // NOT NULL
+  bool primary_key = false;                // a column-level PRIMARY KEY
+  std::optional<std::string> default_sql;  // dflt_value: the DEFAULT's text as SQLite keeps it
 };
 
 struct ParsedUnique {
@@ -30,6 +36,8 @@ struct ParsedForeignKey {
   std::vector<std::string> ref_columns;  // empty when the clause names none (the parent's PK)
   bool deferrable = false;                // DEFERRABLE (not NOT DEFERRABLE)
   bool initially_deferred = false;        // DEFERRABLE INITIALLY DEFERRED
+  std::string on_update = "no action";    // the action as written, lower case, one space
+  std::string on_delete = "no action";    // ("set null", "cascade", ...)
 };
 
 struct ParsedCheck {
@@ -40,9 +48,15 @@ struct ParsedCheck {
 // Column-level and table-level constraints merge into one list each, in declaration order.
 struct ParsedTable {
   std::vector<ParsedColumn> columns;
+  std::vector<std::string> primary_key;  // a table-level PRIMARY KEY's columns, as written
   std::vector<ParsedUnique> uniques;
   std::vector<ParsedForeignKey> foreign_keys;
   std::vector<ParsedCheck> checks;
+  // True when every column and constraint is in a form whose pragma rows the text fixes:
+  // plain types (words, optionally `(n)` or `(p, s)`), DEFAULT as a literal, a signed number,
+  // a word or `(expr)`, keys of plain column names, no comment, no generated column. Anything
+  // else clears it, and introspection asks the pragmas for this table.
+  bool complete = true;
 };
 
 // Parses a CREATE TABLE statement as SQLite stores it in sqlite_schema.sql. Handles quoted

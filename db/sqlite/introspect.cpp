@@ -1,10 +1,14 @@
-// Live SQLite -> model::Schema. Pragmas give columns and keys (table_xinfo joined to
-// sqlite_schema: one statement for all tables), foreign keys and UNIQUE constraints (one
-// prepared statement each, run only for tables whose SQL declares any); the stored CREATE TABLE
-// / CREATE INDEX text (create_table_parser) gives the rest: constraint names, CHECKs,
-// AUTOINCREMENT, index terms and partial-index predicates. Each pragma call costs SQLite a
-// statement prepare, hence as few calls as possible. `sqlite_master` is `sqlite_schema`'s
-// older name, kept so SQLite before 3.33 works too.
+// Live SQLite -> model::Schema. A table's stored CREATE TABLE text (create_table_parser) gives
+// what no pragma tells: constraint names, CHECKs, AUTOINCREMENT, declared type spelling; the
+// stored CREATE INDEX text gives index terms and partial-index predicates. For a table whose
+// text is in the plain forms the parser settles (ParsedTable::complete: what our emitters and
+// most tools write), the text also gives columns, keys, foreign keys and UNIQUE constraints.
+// Any other table is read with PRAGMA table_xinfo, foreign_key_list and index_list, one
+// prepared statement each, run per table. Each pragma call costs SQLite a statement prepare
+// and a lookup in its schema hash (which stops growing at 64 buckets), so at 2000 tables the
+// pragmas were most of `check` on SQLite. The tests compare the two ways on a generated
+// corpus (tests/db/sqlite/introspect_test.cpp). `sqlite_master` is `sqlite_schema`'s older
+// name, kept so SQLite before 3.33 works too.
 #include "db/sqlite/introspect.hpp"
 
 #include <algorithm>
@@ -122,12 +126,71 @@ Result<Stmt> prepare_scoped(sqlite3* db, const std::string& sql, const Scope& sc
 struct TableState {
   model::Table table;
   ParsedTable parsed;
+  bool from_text = false;                       // read from `parsed` alone, no pragma
   std::vector<std::pair<int, std::string>> pk;  // (position in key, column)
 };
 
+// The column of `parsed` that `name` names (SQLite's case rule), or nullptr.
+const ParsedColumn* find_parsed(const ParsedTable& parsed, std::string_view name) {
+  for (const auto& column : parsed.columns) {
+    if (same_name(column.name, name)) return &column;
+  }
+  return nullptr;
+}
+
+// Whether the text alone tells what the pragmas would: the parser found only plain forms,
+// every key names a column, and no UNIQUE repeats the primary key or another UNIQUE (SQLite
+// then keeps one index for both, and which one shows as the constraint is its business).
+bool text_settles(const ParsedTable& parsed) {
+  if (!parsed.complete) return false;
+  const auto column_count = std::count_if(parsed.columns.begin(), parsed.columns.end(),
+                                          [](const ParsedColumn& c) { return c.primary_key; });
+  if (column_count > 1 || (column_count == 1 && !parsed.primary_key.empty())) return false;
+  auto resolved = [&](const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    for (const auto& name : names) {
+      const ParsedColumn* column = find_parsed(parsed, name);
+      if (column == nullptr) return std::optional<std::vector<std::string>>();
+      out.push_back(fold(column->name));
+    }
+    return std::optional(out);
+  };
+  std::vector<std::vector<std::string>> keys;
+  if (!parsed.primary_key.empty()) {
+    auto key = resolved(parsed.primary_key);
+    // A column named twice in the key: SQLite numbers the key positions differently in
+    // rowid and WITHOUT ROWID tables.
+    if (!key) return false;
+    auto sorted = *key;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) return false;
+    keys.push_back(std::move(*key));
+  }
+  for (const auto& column : parsed.columns) {
+    if (column.primary_key) keys.push_back({fold(column.name)});
+  }
+  for (const auto& unique : parsed.uniques) {
+    auto key = resolved(unique.columns);
+    if (!key || std::find(keys.begin(), keys.end(), *key) != keys.end()) return false;
+    keys.push_back(std::move(*key));
+  }
+  return std::all_of(parsed.foreign_keys.begin(), parsed.foreign_keys.end(),
+                     [&](const ParsedForeignKey& fk) { return resolved(fk.columns).has_value(); });
+}
+
+// `names` as the table spells its columns (all resolve: text_settles checked).
+std::vector<std::string> table_spelling(const ParsedTable& parsed,
+                                        const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  out.reserve(names.size());
+  for (const auto& name : names) out.push_back(find_parsed(parsed, name)->name);
+  return out;
+}
+
 class Reader {
  public:
-  Reader(sqlite3* db, Scope scope) : db_(db), scope_(scope) {}
+  Reader(sqlite3* db, Scope scope, const IntrospectOptions& options)
+      : db_(db), scope_(scope), options_(options) {}
 
   Result<std::vector<model::Table>> read() {
     DISTIL_CHECK(read_tables());
@@ -161,6 +224,10 @@ class Reader {
             .where = {.table = state.table.name}});
       }
       state.parsed = std::move(*parsed);
+      state.from_text = options_.use_text && text_settles(state.parsed);
+      if (options_.stats != nullptr) {
+        ++(state.from_text ? options_.stats->from_text : options_.stats->from_pragmas);
+      }
       by_name_.emplace(fold(state.table.name), tables_.size());
       tables_.push_back(std::move(state));
       return {};
@@ -182,50 +249,73 @@ class Reader {
     return state;
   }
 
-  // PRAGMA table_xinfo: columns in order. The type is SQLite's, except that SQLite reports its
-  // standard type names (INT, INTEGER, REAL, TEXT, BLOB, ANY) upper-cased: the declared
-  // spelling (`integer`) is restored so a model that says `integer` compares equal.
+  // Columns in order, with the primary key. From the text, or from PRAGMA table_xinfo, whose
+  // type is SQLite's, except that SQLite reports its standard type names (INT, INTEGER, REAL,
+  // TEXT, BLOB, ANY) upper-cased: the declared spelling (`integer`) is restored so a model that
+  // says `integer` compares equal.
   Result<void> read_columns() {
-    DISTIL_TRY(auto stmt,
-               prepare_scoped(db_,
-                              "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk,"
-                              " p.hidden FROM main.sqlite_master m"
-                              " JOIN pragma_table_xinfo(m.name, 'main') p WHERE" +
-                                  std::string(kTableFilter) + "ORDER BY m.rowid, p.cid",
-                              scope_));
-    DISTIL_CHECK(for_each_row(db_, stmt.get(), [&]() -> Result<void> {
-      DISTIL_TRY(TableState * state, find_row_table(stmt.get()));
-      if (sqlite3_column_int(stmt.get(), 6) == 1) return {};  // a virtual table's hidden column
-      model::Column column{.name = text_or_empty(stmt.get(), 1),
-                           .type = text_or_empty(stmt.get(), 2),
-                           .nullable = sqlite3_column_int(stmt.get(), 3) == 0,
-                           .default_sql = column_text(stmt.get(), 4)};
-      const int pk = sqlite3_column_int(stmt.get(), 5);
-      const std::size_t position = state->table.columns.size();
-      const auto& parsed = state->parsed.columns;
-      const ParsedColumn* declared =
-          position < parsed.size() && same_name(parsed[position].name, column.name)
-              ? &parsed[position]
-              : nullptr;
-      for (std::size_t i = 0; declared == nullptr && i < parsed.size(); ++i) {
-        if (same_name(parsed[i].name, column.name)) declared = &parsed[i];
+    Stmt stmt;
+    for (auto& state : tables_) {
+      if (state.from_text) {
+        columns_from_text(state);
+        continue;
       }
-      if (declared != nullptr && same_name(declared->type, column.type)) {
-        column.type = declared->type;
+      if (!stmt) {
+        DISTIL_TRY(stmt, prepare(db_,
+                                 "SELECT name, type, \"notnull\", dflt_value, pk, hidden"
+                                 " FROM pragma_table_xinfo(?1, 'main') ORDER BY cid"));
       }
-      if (pk > 0) {
-        column.nullable = false;  // the model's rule: primary-key columns are not null
-        column.autoincrement = declared != nullptr && declared->autoincrement;
-        state->pk.emplace_back(pk, column.name);
-      }
-      state->table.columns.push_back(std::move(column));
-      return {};
-    }));
+      DISTIL_CHECK(for_each_table_row(stmt.get(), state.table.name, [&]() -> Result<void> {
+        if (sqlite3_column_int(stmt.get(), 5) == 1) return {};  // a virtual table's hidden column
+        model::Column column{.name = text_or_empty(stmt.get(), 0),
+                             .type = text_or_empty(stmt.get(), 1),
+                             .nullable = sqlite3_column_int(stmt.get(), 2) == 0,
+                             .default_sql = column_text(stmt.get(), 3)};
+        const std::size_t position = state.table.columns.size();
+        const auto& parsed = state.parsed.columns;
+        const ParsedColumn* declared =
+            position < parsed.size() && same_name(parsed[position].name, column.name)
+                ? &parsed[position]
+                : find_parsed(state.parsed, column.name);
+        if (declared != nullptr && same_name(declared->type, column.type)) {
+          column.type = declared->type;
+        }
+        add_column(state, std::move(column), sqlite3_column_int(stmt.get(), 4), declared);
+        return {};
+      }));
+    }
     for (auto& state : tables_) {
       std::sort(state.pk.begin(), state.pk.end());
       for (auto& [position, name] : state.pk) state.table.primary_key.push_back(std::move(name));
     }
     return {};
+  }
+
+  static void columns_from_text(TableState& state) {
+    const ParsedTable& parsed = state.parsed;
+    for (const ParsedColumn& declared : parsed.columns) {
+      int pk = declared.primary_key ? 1 : 0;
+      for (std::size_t i = 0; i < parsed.primary_key.size(); ++i) {
+        if (same_name(parsed.primary_key[i], declared.name)) pk = static_cast<int>(i) + 1;
+      }
+      add_column(state,
+                 model::Column{.name = declared.name,
+                               .type = declared.type,
+                               .nullable = !declared.not_null,
+                               .default_sql = declared.default_sql},
+                 pk, &declared);
+    }
+  }
+
+  // `pk`: the column's position in the primary key, 0 when not in it.
+  static void add_column(TableState& state, model::Column column, int pk,
+                         const ParsedColumn* declared) {
+    if (pk > 0) {
+      column.nullable = false;  // the model's rule: primary-key columns are not null
+      column.autoincrement = declared != nullptr && declared->autoincrement;
+      state.pk.emplace_back(pk, column.name);
+    }
+    state.table.columns.push_back(std::move(column));
   }
 
   // The primary key of the table a foreign key references without naming columns.
@@ -263,6 +353,10 @@ class Reader {
                                   " FROM pragma_foreign_key_list(?1, 'main') ORDER BY id, seq"));
     for (auto& state : tables_) {
       if (state.parsed.foreign_keys.empty()) continue;
+      if (state.from_text) {
+        DISTIL_CHECK(foreign_keys_from_text(state));
+        continue;
+      }
       struct PragmaFk {
         int id = -1;
         model::ForeignKey fk;
@@ -323,6 +417,33 @@ class Reader {
       std::stable_sort(ordered.begin(), ordered.end(),
                        [](const auto& a, const auto& b) { return a.first < b.first; });
       for (auto& [order, fk] : ordered) state.table.foreign_keys.push_back(std::move(fk));
+    }
+    return {};
+  }
+
+  Result<void> foreign_keys_from_text(TableState& state) {
+    for (const ParsedForeignKey& parsed : state.parsed.foreign_keys) {
+      model::ForeignKey fk{.columns = table_spelling(state.parsed, parsed.columns),
+                           .ref_table = parsed.ref_table,
+                           .ref_columns = parsed.ref_columns,
+                           .deferrable = parsed.deferrable,
+                           .initially_deferred = parsed.initially_deferred};
+      for (auto [text, action] : {std::pair{&parsed.on_update, &fk.on_update},
+                                  std::pair{&parsed.on_delete, &fk.on_delete}}) {
+        auto known = model::parse_fk_action(*text);
+        if (!known) {
+          return fail(Error{.code = ErrorCode::database,
+                            .message = "unknown foreign key action \"" + *text + "\"",
+                            .where = {.table = state.table.name}});
+        }
+        *action = *known;
+      }
+      if (fk.ref_columns.empty()) {
+        DISTIL_TRY(fk.ref_columns, parent_key(fk.ref_table));
+      }
+      fk.name = parsed.name ? *parsed.name
+                            : model::foreign_key_name(state.table.name, fk.columns, fk.ref_table);
+      state.table.foreign_keys.push_back(std::move(fk));
     }
     return {};
   }
@@ -392,6 +513,15 @@ class Reader {
                                   " WHERE il.origin = 'u' AND x.key = 1 ORDER BY il.seq, x.seqno"));
     for (auto& state : tables_) {
       if (state.parsed.uniques.empty()) continue;
+      if (state.from_text) {
+        for (const ParsedUnique& parsed : state.parsed.uniques) {
+          model::Unique unique{.columns = table_spelling(state.parsed, parsed.columns)};
+          unique.name = parsed.name ? *parsed.name
+                                    : model::unique_name(state.table.name, unique.columns);
+          state.table.unique.push_back(std::move(unique));
+        }
+        continue;
+      }
       std::vector<std::pair<std::string, model::Unique>> found;  // (index name, constraint)
       DISTIL_CHECK(for_each_table_row(stmt.get(), state.table.name, [&]() -> Result<void> {
         const std::string_view index = column_view(stmt.get(), 0);
@@ -424,6 +554,7 @@ class Reader {
 
   sqlite3* db_;
   Scope scope_;
+  IntrospectOptions options_;
   std::vector<TableState> tables_;
   std::unordered_map<std::string, std::size_t> by_name_;  // fold(name) -> tables_ index
   Stmt parent_pk_;
@@ -460,8 +591,13 @@ class ReadSnapshot {
 }  // namespace
 
 model::Result<model::Schema> introspect(sqlite3* db, std::string_view version_table) {
+  return introspect(db, version_table, IntrospectOptions{});
+}
+
+model::Result<model::Schema> introspect(sqlite3* db, std::string_view version_table,
+                                        const IntrospectOptions& options) {
   const ReadSnapshot snapshot(db);
-  DISTIL_TRY(auto tables, Reader(db, Scope{.version_table = version_table}).read());
+  DISTIL_TRY(auto tables, Reader(db, Scope{.version_table = version_table}, options).read());
   model::Schema schema;
   for (auto& table : tables) {
     std::string name = table.name;
@@ -478,7 +614,8 @@ model::Error missing_table_error(std::string_view table) {
 
 model::Result<model::Table> introspect_table(sqlite3* db, std::string_view table) {
   const ReadSnapshot snapshot(db);
-  DISTIL_TRY(auto tables, Reader(db, Scope{.table = table, .version_table = ""}).read());
+  DISTIL_TRY(auto tables,
+             Reader(db, Scope{.table = table, .version_table = ""}, IntrospectOptions{}).read());
   if (tables.empty()) return fail(missing_table_error(table));
   return std::move(tables.front());
 }
