@@ -8,6 +8,8 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <string>
+#include <unordered_map>
 #include <tuple>
 #include <utility>
 
@@ -56,6 +58,20 @@ std::vector<std::reference_wrapper<const T>> by_name(const std::vector<T>& items
   return sorted;
 }
 
+// The items `keep` selects, sorted by name: by_name() then a filter, with only the (usually
+// no) selected items sorted. `keep` must not depend on what the loop over the result emits.
+template <class T, class Keep>
+std::vector<std::reference_wrapper<const T>> by_name_where(const std::vector<T>& items,
+                                                           Keep&& keep) {
+  std::vector<std::reference_wrapper<const T>> sorted;
+  for (const T& item : items) {
+    if (keep(item)) sorted.emplace_back(item);
+  }
+  std::sort(sorted.begin(), sorted.end(),
+            [](const T& a, const T& b) { return a.name < b.name; });
+  return sorted;
+}
+
 Table without_hints(Table table) {
   table.renamed_from.reset();
   for (Column& column : table.columns) column.renamed_from.reset();
@@ -67,8 +83,23 @@ Table without_hints(Table table) {
 // integer[]; text it cannot parse falls back to the textual canonical form.
 struct Spelling {
   bool postgresql = false;
+  // Canonical forms by text: a schema repeats a few types and defaults many times, and
+  // canonicalising (on PostgreSQL, parsing with libpg_query) is the differ's dearest step.
+  mutable std::unordered_map<std::string, std::string> types{}, expressions{};
 
-  std::string type(std::string_view type) const {
+  const std::string& type(const std::string& text) const {
+    auto it = types.find(text);
+    if (it == types.end()) it = types.emplace(text, canonical_spelling(text)).first;
+    return it->second;
+  }
+  const std::string& expression(const std::string& sql) const {
+    auto it = expressions.find(sql);
+    if (it == expressions.end()) it = expressions.emplace(sql, canonical_expression_of(sql)).first;
+    return it->second;
+  }
+
+ private:
+  std::string canonical_spelling(std::string_view type) const {
     if (postgresql) {
       // canonical_type maps the portable "double" to "double precision"; "binary" is bytea
       // (DESIGN §4), as the PostgreSQL emitter renders them.
@@ -78,7 +109,7 @@ struct Spelling {
     }
     return canonical_type(type);
   }
-  std::string expression(std::string_view sql) const {
+  std::string canonical_expression_of(std::string_view sql) const {
     if (postgresql) {
       if (auto normal = model::sql::normalize_expression(sql)) return *normal;
     }
@@ -205,8 +236,8 @@ class Differ {
   void rename_columns() {
     for (const std::string& name : common_tables()) {
       const Table& want = desired_.tables.at(name);
-      for (const Column& column : by_name(want.columns)) {
-        if (!column.renamed_from || *column.renamed_from == column.name) continue;
+      auto renamed = [](const Column& c) { return c.renamed_from && *c.renamed_from != c.name; };
+      for (const Column& column : by_name_where(want.columns, renamed)) {
         const std::string& from = *column.renamed_from;
         const Table& have = *current_.find_table(name);
         const Column* old = have.find_column(from);
@@ -274,11 +305,12 @@ class Differ {
     for (const std::string& name : tables) {
       const Table& want = desired_.tables.at(name);
       const Table& have = *current_.find_table(name);
-      for (const ForeignKey& fk : by_name(have.foreign_keys)) {
+      auto changed = [&](const ForeignKey& fk) {
         const ForeignKey* w = find_named(want.foreign_keys, fk.name);
-        if (!w || !same_foreign_key(*w, fk)) {
-          drops.push_back(DropConstraint{.table = name, .name = fk.name, .foreign_key = fk});
-        }
+        return !w || !same_foreign_key(*w, fk);
+      };
+      for (const ForeignKey& fk : by_name_where(have.foreign_keys, changed)) {
+        drops.push_back(DropConstraint{.table = name, .name = fk.name, .foreign_key = fk});
       }
       emit_all(drops);
     }
@@ -288,23 +320,26 @@ class Differ {
     for (const std::string& name : tables) {
       const Table& want = desired_.tables.at(name);
       const Table& have = *current_.find_table(name);
-      for (const Check& check : by_name(have.checks)) {
+      auto changed_check = [&](const Check& check) {
         const Check* w = find_named(want.checks, check.name);
-        if (!w || !same_check(*w, check, spelling_)) {
-          drops.push_back(DropConstraint{.table = name, .name = check.name, .check = check});
-        }
+        return !w || !same_check(*w, check, spelling_);
+      };
+      for (const Check& check : by_name_where(have.checks, changed_check)) {
+        drops.push_back(DropConstraint{.table = name, .name = check.name, .check = check});
       }
-      for (const Unique& unique : by_name(have.unique)) {
+      auto changed_unique = [&](const Unique& unique) {
         const Unique* w = find_named(want.unique, unique.name);
-        if (!w || !same_unique(*w, unique)) {
-          drops.push_back(DropConstraint{.table = name, .name = unique.name, .unique = unique});
-        }
+        return !w || !same_unique(*w, unique);
+      };
+      for (const Unique& unique : by_name_where(have.unique, changed_unique)) {
+        drops.push_back(DropConstraint{.table = name, .name = unique.name, .unique = unique});
       }
-      for (const Index& index : by_name(have.indexes)) {
+      auto changed_index = [&](const Index& index) {
         const Index* w = find_named(want.indexes, index.name);
-        if (!w || !same_index(*w, index, spelling_)) {
-          drops.push_back(DropIndex{.table = name, .index = index});
-        }
+        return !w || !same_index(*w, index, spelling_);
+      };
+      for (const Index& index : by_name_where(have.indexes, changed_index)) {
+        drops.push_back(DropIndex{.table = name, .index = index});
       }
       emit_all(drops);
     }
@@ -324,10 +359,9 @@ class Differ {
       const Table& want = desired_.tables.at(name);
       const Table& have = *current_.find_table(name);
       std::vector<Op> drops;
-      for (const Column& column : by_name(have.columns)) {
-        if (!want.find_column(column.name)) {
-          drops.push_back(DropColumn{.table = name, .column = column});
-        }
+      auto gone = [&](const Column& column) { return !want.find_column(column.name); };
+      for (const Column& column : by_name_where(have.columns, gone)) {
+        drops.push_back(DropColumn{.table = name, .column = column});
       }
       emit_all(drops);
     }
@@ -384,22 +418,32 @@ class Differ {
     }
   }
 
+  ColumnPatch patch(const Column& have, const Column& want) const {
+    ColumnPatch change;
+    if (have.type != want.type && spelling_.type(have.type) != spelling_.type(want.type)) {
+      change.type = want.type;
+    }
+    if (have.nullable != want.nullable) change.nullable = want.nullable;
+    if (!same_expression(have.default_sql, want.default_sql, spelling_)) {
+      change.default_sql = want.default_sql;
+    }
+    if (compare_comments_ && have.comment != want.comment) change.comment = want.comment;
+    return change;
+  }
+
   void alter_columns() {
     for (const std::string& name : common_tables()) {
       const Table& want = desired_.tables.at(name);
-      for (const Column& column : by_name(want.columns)) {
+      const Table& table = *current_.find_table(name);
+      // Selected before any is emitted: an AlterColumn changes its own column only.
+      auto differs = [&](const Column& column) {
+        const Column* have = table.find_column(column.name);
+        return have != nullptr && (have->autoincrement != column.autoincrement ||
+                                   patch(*have, column) != ColumnPatch{});
+      };
+      for (const Column& column : by_name_where(want.columns, differs)) {
         const Column* have = current_.find_table(name)->find_column(column.name);
-        if (!have) continue;
-        ColumnPatch change;
-        if (have->type != column.type &&
-            spelling_.type(have->type) != spelling_.type(column.type)) {
-          change.type = column.type;
-        }
-        if (have->nullable != column.nullable) change.nullable = column.nullable;
-        if (!same_expression(have->default_sql, column.default_sql, spelling_)) {
-          change.default_sql = column.default_sql;
-        }
-        if (compare_comments_ && have->comment != column.comment) change.comment = column.comment;
+        const ColumnPatch change = patch(*have, column);
         if (have->autoincrement != column.autoincrement) {
           result_.warnings.push_back("table " + quoted(name) + ", column " + quoted(column.name) +
                                      ": autoincrement differs; no op can change it");
@@ -416,27 +460,27 @@ class Differ {
   // Uniques, indexes and checks first, foreign keys last (one may need a new unique).
   void create_indexes_and_constraints() {
     for (const auto& [name, want] : desired_.tables) {
-      for (const Unique& unique : by_name(want.unique)) {
-        if (!find_named(current_.find_table(name)->unique, unique.name)) {
-          emit(CreateUnique{.table = name, .unique = unique});
-        }
+      // Selected before any is emitted: creating one never makes another of the table's
+      // present (names differ), and the table stays where it is in the map.
+      const Table& have = *current_.find_table(name);
+      auto new_unique = [&](const Unique& u) { return !find_named(have.unique, u.name); };
+      auto new_index = [&](const Index& i) { return !find_named(have.indexes, i.name); };
+      auto new_check = [&](const Check& c) { return !find_named(have.checks, c.name); };
+      for (const Unique& unique : by_name_where(want.unique, new_unique)) {
+        emit(CreateUnique{.table = name, .unique = unique});
       }
-      for (const Index& index : by_name(want.indexes)) {
-        if (!find_named(current_.find_table(name)->indexes, index.name)) {
-          emit(CreateIndex{.table = name, .index = index});
-        }
+      for (const Index& index : by_name_where(want.indexes, new_index)) {
+        emit(CreateIndex{.table = name, .index = index});
       }
-      for (const Check& check : by_name(want.checks)) {
-        if (!find_named(current_.find_table(name)->checks, check.name)) {
-          emit(CreateCheck{.table = name, .check = check});
-        }
+      for (const Check& check : by_name_where(want.checks, new_check)) {
+        emit(CreateCheck{.table = name, .check = check});
       }
     }
     for (const auto& [name, want] : desired_.tables) {
-      for (const ForeignKey& fk : by_name(want.foreign_keys)) {
-        if (!find_named(current_.find_table(name)->foreign_keys, fk.name)) {
-          emit(CreateForeignKey{.table = name, .foreign_key = fk});
-        }
+      const Table& have = *current_.find_table(name);
+      auto new_fk = [&](const ForeignKey& fk) { return !find_named(have.foreign_keys, fk.name); };
+      for (const ForeignKey& fk : by_name_where(want.foreign_keys, new_fk)) {
+        emit(CreateForeignKey{.table = name, .foreign_key = fk});
       }
     }
   }
