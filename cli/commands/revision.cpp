@@ -77,12 +77,8 @@ Result<void> write_new(model::Revision rev, const Config& config) {
   std::filesystem::path path =
       config.versions / (number + "_" + emitters::slugify(rev.message) + ".yaml");
   rev.path = path.string();
-  std::string text = emitters::write_revision(rev);
-  // The ops are in `text` now; freed before the read-back, which holds a second copy (at
-  // 5000 tables each copy is about 26 MB).
-  rev = model::Revision{.path = path.string()};
   // Never write a file we could not read back.
-  DISTIL_CHECK(model::yaml::check_revision(text, rev.path));
+  DISTIL_TRY(std::string text, emitters::write_revision_checked(rev, path.string()));
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   {

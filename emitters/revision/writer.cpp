@@ -6,13 +6,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
+#include <future>
+#include <span>
 #include <system_error>
 #include <utility>
 #include <variant>
 
 #include "emitters/revision/yaml_text.hpp"
+#include "model/yaml/revision_io.hpp"
 
 namespace distil::emitters {
 namespace {
@@ -232,13 +236,17 @@ int file_number(std::string_view name) {
 
 }  // namespace
 
-std::string write_ops(const std::vector<Op>& ops, int indent) {
+std::string write_ops(std::span<const Op> ops, int indent) {
   std::string out;
   for (const Op& op : ops) write_op(out, op, indent);
   return out;
 }
 
-std::string write_revision(const Revision& revision) {
+std::string write_ops(const std::vector<Op>& ops, int indent) {
+  return write_ops(std::span<const Op>(ops), indent);
+}
+
+RevisionLayout revision_layout(const Revision& revision) {
   std::string out = fmt::format("# {:04d}", revision.number);
   if (!revision.message.empty()) out += " " + one_line(revision.message);
   out += "\n";
@@ -268,15 +276,88 @@ std::string write_revision(const Revision& revision) {
   if (!revision.transactional) out += "transaction: false\n";
   if (!revision.lint_ignore.empty())
     out += "lint: {ignore: " + id_list(revision.lint_ignore) + "}\n";
-  // The ops are written straight into `out`: at 5000 created tables each list is megabytes,
-  // and a list rendered apart and then concatenated held two more copies of it at once.
-  for (const auto& [key, ops] : {std::pair{"upgrade", &revision.upgrade},
-                                 std::pair{"downgrade", &revision.downgrade}}) {
-    out += key;
-    out += ops->empty() ? ": []\n" : ":\n";
-    for (const Op& op : *ops) write_op(out, op, 2);
-  }
+  return RevisionLayout{
+      .head = std::move(out),
+      .upgrade_key = revision.upgrade.empty() ? "upgrade: []\n" : "upgrade:\n",
+      .downgrade_key = revision.downgrade.empty() ? "downgrade: []\n" : "downgrade:\n"};
+}
+
+std::string write_revision(const Revision& revision) {
+  RevisionLayout layout = revision_layout(revision);
+  // The ops are written straight into the text: at 5000 created tables each list is
+  // megabytes, and a list rendered apart and then concatenated held two more copies of it.
+  std::string out = std::move(layout.head);
+  out += layout.upgrade_key;
+  for (const Op& op : revision.upgrade) write_op(out, op, 2);
+  out += layout.downgrade_key;
+  for (const Op& op : revision.downgrade) write_op(out, op, 2);
   return out;
+}
+
+namespace {
+
+// Runs job(0) on this thread and job(1) on another, when one can be had.
+template <class Job>
+auto on_two_threads(Job job) {
+  std::future<decltype(job(1))> second;
+  try {
+    second = std::async(std::launch::async, job, 1);
+  } catch (const std::system_error&) {  // no thread to be had: in turn
+    second = std::async(std::launch::deferred, job, 1);
+  }
+  auto first = job(0);
+  return std::array{std::move(first), second.get()};
+}
+
+}  // namespace
+
+// The ops are rendered, then read back, in two halves on two threads (each half is the first
+// or second half of both op lists; the header and the two keys are read back apart). Each op
+// is rendered on its own (write_ops), so the halves joined are write_revision()'s text, and
+// the reader reads each item of a list on its own. If any part fails, the whole text is read
+// back as one, and that error (with its line) is the one reported.
+model::Result<std::string> write_revision_checked(Revision& rev, const std::string& path) {
+  using Ops = std::span<const Op>;
+  auto halves = [](const std::vector<Op>& ops) {
+    const Ops all(ops);
+    const std::size_t middle = all.size() / 2;
+    return std::array{all.first(middle), all.subspan(middle)};
+  };
+  const auto upgrade = halves(rev.upgrade);
+  const auto downgrade = halves(rev.downgrade);
+  auto parts = on_two_threads([&](std::size_t i) {
+    return std::array{write_ops(upgrade[i]), write_ops(downgrade[i])};
+  });
+  RevisionLayout layout = revision_layout(rev);
+  rev.upgrade = std::vector<Op>();  // the ops are in `parts` now, freed before the read-back
+  rev.downgrade = std::vector<Op>();
+  auto read_back = on_two_threads([&](std::size_t i) {
+    model::Result<void> read = model::yaml::check_ops(parts[i][0], path);
+    if (read) read = model::yaml::check_ops(parts[i][1], path);
+    return read;
+  });
+  model::Result<void> header =
+      model::yaml::check_revision(layout.head + layout.upgrade_key + layout.downgrade_key, path);
+  std::string text = std::move(layout.head);
+  text.reserve(text.size() + layout.upgrade_key.size() + parts[0][0].size() +
+               parts[1][0].size() + layout.downgrade_key.size() + parts[0][1].size() +
+               parts[1][1].size());
+  for (std::string* part : {&layout.upgrade_key, &parts[0][0], &parts[1][0],
+                            &layout.downgrade_key, &parts[0][1], &parts[1][1]}) {
+    text += *part;
+    *part = std::string();
+  }
+  for (const model::Result<void>* part : {&header, &read_back[0], &read_back[1]}) {
+    if (*part) continue;
+    DISTIL_CHECK(model::yaml::check_revision(text, path));
+    // A part failed and the whole did not: the writer and the reader disagree.
+    return model::fail(
+        model::Error{.code = model::ErrorCode::internal,
+                     .message = "part of the new revision file does not read back on its own: " +
+                                part->error().message,
+                     .where = {.file = path}});
+  }
+  return text;
 }
 
 std::string slugify(std::string_view message) {

@@ -440,18 +440,32 @@ Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder
   return revisions;
 }
 
-Result<std::vector<Op>> parse_ops(std::string_view text, const std::string& path, int first_line) {
+namespace {
+
+Result<void> read_op_list(std::string_view text, const std::string& path, int first_line,
+                          std::vector<Op>& ops, bool keep) {
   Reader reader(path, first_line, ErrorCode::revision, text.size());
   try {
     const Document document = load_document(reader, text);
-    const Node root = document.root();
-    std::vector<Op> ops;
     std::vector<int> lines;
-    read_ops(reader, root, first_line, "ops", ops, lines);
-    return ops;
+    read_ops(reader, document.root(), first_line, "ops", ops, lines, keep);
+    return {};
   } catch (const ParseFailure& failure) {
     return fail(failure.error);
   }
+}
+
+}  // namespace
+
+Result<std::vector<Op>> parse_ops(std::string_view text, const std::string& path, int first_line) {
+  std::vector<Op> ops;
+  DISTIL_CHECK(read_op_list(text, path, first_line, ops, /*keep=*/true));
+  return ops;
+}
+
+Result<void> check_ops(std::string_view text, const std::string& path, int first_line) {
+  std::vector<Op> none;
+  return read_op_list(text, path, first_line, none, /*keep=*/false);
 }
 
 }  // namespace distil::model::yaml

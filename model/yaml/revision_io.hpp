@@ -40,5 +40,7 @@ Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder
 // Parses a YAML sequence of ops (the `upgrade:` list syntax) — used by golden tests and
 // tools. `path` and `first_line` place errors.
 Result<std::vector<Op>> parse_ops(std::string_view text, const std::string& path, int first_line = 1);
+// Reads a YAML sequence of ops as parse_ops() does, with the same errors, keeping none.
+Result<void> check_ops(std::string_view text, const std::string& path, int first_line = 1);
 
 }  // namespace distil::model::yaml

@@ -18,6 +18,7 @@ using distil::emitters::next_number;
 using distil::emitters::slugify;
 using distil::emitters::write_ops;
 using distil::emitters::write_revision;
+using distil::emitters::write_revision_checked;
 using distil::model::yaml::parse_ops;
 using distil::model::yaml::parse_revision;
 
@@ -58,6 +59,12 @@ void check_round_trip(const Revision& rev) {
   }
   back->number = rev.number;             // from the file name, which a text has not
   CHECK(write_revision(*back) == text);  // a fixed point: writing what was read changes nothing
+  // What `revision` writes: the same text, rendered and read back in halves.
+  Revision copy = rev;
+  Result<std::string> checked = write_revision_checked(copy, "written.yaml");
+  if (!checked) FAIL_CHECK(format_error(checked.error()));
+  CHECK((checked && *checked == text));
+  CHECK(copy.upgrade.empty());
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -493,4 +500,27 @@ TEST_CASE("a transaction: false revision is written with that key and reads back
   CHECK_FALSE(back->transactional);
   rev.transactional = true;
   CHECK(write_revision(rev).find("transaction:") == std::string::npos);
+}
+
+TEST_CASE("write_revision_checked refuses a file that does not read back, with the whole file's line") {
+  // Ops the reader refuses, in each half of each list: the error is the one a read of the
+  // whole text gives (its line counts from the top of the file), not a part's.
+  for (std::size_t bad : {0U, 1U, 2U, 4U}) {
+    CAPTURE(bad);
+    std::vector<Op> upgrade, downgrade;
+    for (std::size_t i = 0; i < 3; ++i) {
+      Table table{.name = "t" + std::to_string(i), .columns = {{.name = "id", .type = "integer"}}};
+      if (i == bad) table.columns.clear();
+      upgrade.push_back(CreateTable{table});
+      if (i + 3 == bad) table.columns.clear();
+      downgrade.push_back(CreateTable{table});
+    }
+    Revision rev = base_revision(upgrade, downgrade);
+    const std::string whole = write_revision(rev);
+    Result<Revision> expected = parse_revision(whole, "written.yaml");
+    REQUIRE_FALSE(expected.has_value());
+    Result<std::string> checked = write_revision_checked(rev, "written.yaml");
+    REQUIRE_FALSE(checked.has_value());
+    CHECK(format_error(checked.error()) == format_error(expected.error()));
+  }
 }
