@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes the seed corpus of each fuzz target into OUT/<target>/ from the shipped files:
 models (schemas/distil), revisions (migrations/versions), distil.conf, the golden cases
-(tests/golden), the SQL found in all of them, and the hand-written seeds of fuzz/seeds/.
+(tests/golden), the SQL found in all of them (the golden cases' CREATE TABLE statements for
+sqlite_ddl), and the hand-written seeds of fuzz/seeds/.
 Usage: make_corpus.py SOURCE_DIR OUT_DIR"""
 import hashlib
 import pathlib
@@ -86,6 +87,10 @@ for case in sorted((src / "tests" / "golden").rglob("*.case")):
             add("revision", as_revision(body))
         elif name == "postgresql.sql":
             add("sql_expr", body)
+        elif name == "sqlite.sql":
+            # each CREATE TABLE our SQLite emitter wrote (sqlite_ddl runs one statement)
+            for statement in re.findall(r"CREATE TABLE .*?\n\);", body, re.S):
+                add("sqlite_ddl", statement)
         if name.endswith(".yaml"):
             add_sql_from_yaml(body)
 for d in sorted((src / "fuzz" / "seeds").iterdir()):

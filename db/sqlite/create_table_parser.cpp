@@ -471,10 +471,12 @@ bool starts_table_constraint(const Parser& p, std::size_t i) {
          p.is_keyword(i, "CHECK") || p.is_keyword(i, "FOREIGN");
 }
 
-// Where a column definition's type ends: at the first column-constraint keyword.
+// Where a column definition's type ends: at the first column-constraint keyword (SQLite's
+// `ccons`; a bare [NOT] DEFERRABLE is one).
 bool ends_type(const Parser& p, std::size_t i) {
-  static constexpr std::array kStarts = {"CONSTRAINT", "PRIMARY", "NOT",     "NULL",       "UNIQUE",
-                                         "CHECK",      "DEFAULT", "COLLATE", "REFERENCES", "AS"};
+  static constexpr std::array kStarts = {"CONSTRAINT", "PRIMARY",    "NOT", "NULL",
+                                         "UNIQUE",     "CHECK",      "DEFAULT", "COLLATE",
+                                         "REFERENCES", "DEFERRABLE", "AS"};
   for (std::string_view kw : kStarts) {
     if (p.is_keyword(i, kw)) return true;
   }

@@ -655,6 +655,9 @@ TEST_CASE("tables in plain forms are read from their text alone, exactly as the 
       {"CREATE TABLE q14 (a 'text')", 0},
       {"CREATE TABLE q15 (a TEXT, b TEXT, PRIMARY KEY (a, b, a))", 0},
       {"CREATE TABLE q16 (a TEXT, b TEXT, PRIMARY KEY (a, b, a)) WITHOUT ROWID", 0},
+      // Found by fuzz_sqlite_ddl: a bare [NOT] DEFERRABLE is a column constraint, so it ends
+      // the type (the pragma says "DNOT").
+      {"CREATE TABLE q17 (e DNOT DEFERRABLE, f INT DEFERRABLE INITIALLY DEFERRED)", 0},
   };
   for (const Case& c : cases) {
     INFO(c.sql);
