@@ -9,8 +9,8 @@
 #include <map>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "model/sql_expr.hpp"

@@ -239,16 +239,6 @@ class Reader {
     return it == by_name_.end() ? nullptr : &tables_[it->second];
   }
 
-  Result<TableState*> find_row_table(sqlite3_stmt* stmt) {
-    TableState* state = find(column_view(stmt, 0));
-    if (state == nullptr) {
-      return fail(Error{.code = ErrorCode::internal,
-                        .message = "pragma row for a table not listed in sqlite_schema",
-                        .where = {.table = text_or_empty(stmt, 0)}});
-    }
-    return state;
-  }
-
   // Columns in order, with the primary key. From the text, or from PRAGMA table_xinfo, whose
   // type is SQLite's, except that SQLite reports its standard type names (INT, INTEGER, REAL,
   // TEXT, BLOB, ANY) upper-cased: the declared spelling (`integer`) is restored so a model that
