@@ -34,7 +34,9 @@ Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
   }
   Result<model::Schema> introspected = conn.introspect(config->version_table);
   load->work();
-  DISTIL_TRY(model::Schema desired, models.get());
+  Result<model::Schema> loaded = models.get();
+  load->save_cache();  // both threads are done with the files
+  DISTIL_TRY(model::Schema desired, std::move(loaded));
   DISTIL_TRY(model::Schema actual, std::move(introspected));
   const differ::DiffOptions options{.dialect = emitters::to_string(conn.dialect()),
                                     .downgrade = downgrade};

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -16,67 +15,21 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "model/netstring.hpp"
 #include "model/yaml/revision_io.hpp"
 
 namespace distil::model {
 
 namespace {
 
+using netstring::Fields;
+using netstring::put;
+
 constexpr std::string_view kMagic = "distil-revision-cache 1\n";
 
 struct FileStamp {
   long long size = 0, mtime_ns = 0, inode = 0;
   bool operator==(const FileStamp&) const = default;
-};
-
-void put(std::string& out, std::string_view field) {
-  out += std::to_string(field.size());
-  out += ':';
-  out += field;
-  out += ',';
-}
-void put(std::string& out, long long n) { put(out, std::to_string(n)); }
-void put(std::string& out, const std::vector<std::string>& list) {
-  put(out, static_cast<long long>(list.size()));
-  for (const auto& s : list) put(out, s);
-}
-
-// Reads fields back; any malformation makes the whole cache unusable (ok() false).
-class Fields {
- public:
-  explicit Fields(std::string_view text) : rest_(text) {}
-  bool ok() const { return ok_; }
-  bool done() const { return rest_.empty(); }
-  std::string_view next() {
-    size_t colon = rest_.find(':');
-    size_t length = 0;
-    if (!ok_ || colon == std::string_view::npos ||
-        std::from_chars(rest_.data(), rest_.data() + colon, length).ec != std::errc() ||
-        length >= rest_.size() - colon - 1 || rest_[colon + 1 + length] != ',') {
-      ok_ = false;
-      return {};
-    }
-    std::string_view field = rest_.substr(colon + 1, length);
-    rest_.remove_prefix(colon + 2 + length);
-    return field;
-  }
-  long long number() {
-    std::string_view f = next();
-    long long n = 0;
-    if (ok_ && std::from_chars(f.data(), f.data() + f.size(), n).ec != std::errc()) ok_ = false;
-    return n;
-  }
-  std::vector<std::string> list() {
-    long long count = number();
-    std::vector<std::string> out;
-    if (count < 0 || count > 1'000'000) ok_ = false;
-    for (long long i = 0; ok_ && i < count; ++i) out.emplace_back(next());
-    return out;
-  }
-
- private:
-  std::string_view rest_;
-  bool ok_ = true;
 };
 
 struct Entry {

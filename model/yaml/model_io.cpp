@@ -372,19 +372,22 @@ Result<Schema> parse_models(std::string_view text, const std::string& path) {
 Result<std::unique_ptr<ModelLoad>> ModelLoad::start(const std::filesystem::path& file_or_folder) {
   std::error_code ec;
   std::vector<std::filesystem::path> files;
+  ModelCache cache;
   if (std::filesystem::is_directory(file_or_folder, ec)) {
     DISTIL_TRY(files, model_files(file_or_folder));
+    cache = ModelCache::open(file_or_folder, files);
   } else if (std::filesystem::exists(file_or_folder, ec)) {
     files.push_back(file_or_folder);
   } else {
     return fail(Error{.code = ErrorCode::config,
                       .message = "models path \"" + file_or_folder.string() + "\" does not exist"});
   }
-  return std::unique_ptr<ModelLoad>(new ModelLoad(std::move(files)));
+  return std::unique_ptr<ModelLoad>(new ModelLoad(std::move(files), std::move(cache)));
 }
 
-ModelLoad::ModelLoad(std::vector<std::filesystem::path> files)
+ModelLoad::ModelLoad(std::vector<std::filesystem::path> files, ModelCache cache)
     : files_(std::move(files)),
+      cache_(std::move(cache)),
       parsed_(files_.size()),
       ready_(std::make_unique<std::atomic<bool>[]>(files_.size())),
       first_error_(files_.size()) {}
@@ -396,8 +399,11 @@ void ModelLoad::work() {
     const std::size_t i = next_.fetch_add(1);
     if (i >= files_.size() || i > first_error_.load()) return;
     parsed_[i] = [&]() -> Result<std::vector<Table>> {
+      if (auto cached = cache_.tables(i)) return std::move(*cached);
       DISTIL_TRY(std::string text, read_file(files_[i]));
-      return parse_tables(text, files_[i].string());
+      DISTIL_TRY(std::vector<Table> tables, parse_tables(text, files_[i].string()));
+      cache_.record(i, tables);
+      return tables;
     }();
     if (!*parsed_[i]) {
       std::size_t seen = first_error_.load();
@@ -430,7 +436,9 @@ Result<Schema> ModelLoad::finish() {
 
 Result<Schema> load_models(const std::filesystem::path& file_or_folder) {
   DISTIL_TRY(std::unique_ptr<ModelLoad> load, ModelLoad::start(file_or_folder));
-  return load->finish();
+  Result<Schema> schema = load->finish();
+  load->save_cache();
+  return schema;
 }
 
 }  // namespace distil::model::yaml

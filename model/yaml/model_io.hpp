@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/result.hpp"
+#include "model/model_cache.hpp"
 #include "model/schema.hpp"
 
 namespace distil::model::yaml {
@@ -40,10 +41,14 @@ class ModelLoad {
   static Result<std::unique_ptr<ModelLoad>> start(const std::filesystem::path& file_or_folder);
   void work();
   Result<Schema> finish();
+  // Writes the models folder's cache of parsed files (model/model_cache.hpp) when a file was
+  // parsed. Call it once every thread's work() and finish() have returned.
+  void save_cache() const { cache_.save(); }
 
  private:
-  explicit ModelLoad(std::vector<std::filesystem::path> files);
+  ModelLoad(std::vector<std::filesystem::path> files, ModelCache cache);
   std::vector<std::filesystem::path> files_;
+  ModelCache cache_;
   std::vector<std::optional<Result<std::vector<Table>>>> parsed_;  // one slot per file
   std::unique_ptr<std::atomic<bool>[]> ready_;                      // slot i is filled
   std::atomic<std::size_t> next_{0};                                // the next file to claim

@@ -1,0 +1,67 @@
+// Netstrings ("<length>:<bytes>,"): the record format of the caches (revision_cache,
+// model_cache), so any byte of a name or message round-trips.
+#pragma once
+
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace distil::model::netstring {
+
+inline void put(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+  out += ',';
+}
+inline void put(std::string& out, long long n) { put(out, std::to_string(n)); }
+inline void put(std::string& out, const std::vector<std::string>& list) {
+  put(out, static_cast<long long>(list.size()));
+  for (const auto& s : list) put(out, s);
+}
+
+// Reads fields back; any malformation makes the whole text unusable (ok() false).
+class Fields {
+ public:
+  explicit Fields(std::string_view text) : rest_(text) {}
+  bool ok() const { return ok_; }
+  bool done() const { return rest_.empty(); }
+  std::string_view next() {
+    size_t colon = rest_.find(':');
+    size_t length = 0;
+    if (!ok_ || colon == std::string_view::npos ||
+        std::from_chars(rest_.data(), rest_.data() + colon, length).ec != std::errc() ||
+        length >= rest_.size() - colon - 1 || rest_[colon + 1 + length] != ',') {
+      ok_ = false;
+      return {};
+    }
+    std::string_view field = rest_.substr(colon + 1, length);
+    rest_.remove_prefix(colon + 2 + length);
+    return field;
+  }
+  long long number() {
+    std::string_view f = next();
+    long long n = 0;
+    if (ok_ && std::from_chars(f.data(), f.data() + f.size(), n).ec != std::errc()) ok_ = false;
+    return n;
+  }
+  // A count of items that follow: refused past `limit` (a corrupt count is not an allocation).
+  long long count(long long limit = 1'000'000) {
+    long long n = number();
+    if (n < 0 || n > limit) ok_ = false;
+    return ok_ ? n : 0;
+  }
+  std::vector<std::string> list() {
+    long long n = count();
+    std::vector<std::string> out;
+    for (long long i = 0; ok_ && i < n; ++i) out.emplace_back(next());
+    return out;
+  }
+
+ private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
+
+}  // namespace distil::model::netstring
