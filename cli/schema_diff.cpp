@@ -36,6 +36,7 @@ Result<differ::DiffResult> diff_database(Context& ctx, db::Connection& conn,
   load->work();
   Result<model::Schema> loaded = models.get();
   load->save_cache();  // both threads are done with the files
+  load.reset();        // the cache's text and records: megabytes the differ can use
   DISTIL_TRY(model::Schema desired, std::move(loaded));
   DISTIL_TRY(model::Schema actual, std::move(introspected));
   const differ::DiffOptions options{.dialect = emitters::to_string(conn.dialect()),

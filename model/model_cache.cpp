@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <system_error>
@@ -32,20 +33,29 @@ long long mtime_ns(const struct stat& st) {
   return static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec;
 }
 
-std::string read_whole(const std::filesystem::path& file) {
+// The whole file when it starts with `magic`, else nothing. The magic is read first: another
+// build's cache is megabytes that need not be allocated (and freeing them raises malloc's
+// mmap threshold, which left the rest of the run a few MB larger).
+std::string read_if_starts_with(const std::filesystem::path& file, std::string_view magic) {
   std::string text;
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return text;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    text.resize(static_cast<std::size_t>(st.st_size));
+  auto read_into = [fd](char* data, std::size_t size) {
     std::size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+    while (done < size) {
+      const ssize_t n = ::read(fd, data + done, size - done);
       if (n <= 0) break;
       done += static_cast<std::size_t>(n);
     }
-    text.resize(done);
+    return done;
+  };
+  struct stat st {};
+  std::string head(magic.size(), '\0');
+  if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) > magic.size() &&
+      read_into(head.data(), head.size()) == head.size() && head == magic) {
+    text.resize(static_cast<std::size_t>(st.st_size));
+    std::copy(head.begin(), head.end(), text.begin());
+    text.resize(head.size() + read_into(text.data() + head.size(), text.size() - head.size()));
   }
   ::close(fd);
   return text;
@@ -234,7 +244,7 @@ ModelCache ModelCache::open(const std::filesystem::path& folder,
     }
     cache.stamps_.push_back(stamp);
   }
-  cache.text_ = read_whole(cache.cache_file_);
+  cache.text_ = read_if_starts_with(cache.cache_file_, cache.executable_);
   std::unordered_map<std::string_view, std::pair<Stamp, std::string_view>> entries;
   if (std::string_view(cache.text_).starts_with(cache.executable_)) {
     Fields f(std::string_view(cache.text_).substr(cache.executable_.size()));
@@ -255,6 +265,7 @@ ModelCache ModelCache::open(const std::filesystem::path& folder,
     }
   }
   cache.dirty_ = used != files.size() || entries.size() != files.size();
+  if (used == 0) cache.text_ = std::string();  // another build's, or all stale: freed now
   return cache;
 }
 
@@ -277,26 +288,32 @@ void ModelCache::save() const {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count() -
                                2'000'000'000LL;
-  std::string out = executable_;
-  for (std::size_t i = 0; i < names_.size(); ++i) {
-    // A file read from the cache keeps its record; a parsed one gets its new record; one
-    // that failed to parse, or vanished, has none.
-    const std::string_view record = !recorded_[i].empty() ? std::string_view(recorded_[i])
-                                                          : hits_[i];
-    if (record.empty() || !stamps_[i] || stamps_[i]->mtime_ns >= racy_after) continue;
-    put(out, names_[i]);
-    put(out, stamps_[i]->size);
-    put(out, stamps_[i]->mtime_ns);
-    put(out, stamps_[i]->inode);
-    put(out, record);
-  }
   // Written beside it and renamed: a reader sees the old cache or the new one, never half.
+  // Streamed record by record: a copy of the whole cache would add to the command's peak.
   std::filesystem::path tmp = cache_file_;
   tmp += ".tmp." + std::to_string(::getpid());
   {
     std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
     if (!o) return;  // a read-only folder goes without a cache
-    o.write(out.data(), static_cast<std::streamsize>(out.size()));
+    o << executable_;
+    std::string head;
+    for (std::size_t i = 0; i < names_.size() && o; ++i) {
+      // A file read from the cache keeps its record; a parsed one gets its new record; one
+      // that failed to parse, or vanished, has none.
+      const std::string_view record = !recorded_[i].empty() ? std::string_view(recorded_[i])
+                                                            : hits_[i];
+      if (record.empty() || !stamps_[i] || stamps_[i]->mtime_ns >= racy_after) continue;
+      head.clear();
+      put(head, names_[i]);
+      put(head, stamps_[i]->size);
+      put(head, stamps_[i]->mtime_ns);
+      put(head, stamps_[i]->inode);
+      head += std::to_string(record.size());
+      head += ':';
+      o << head;
+      o.write(record.data(), static_cast<std::streamsize>(record.size()));
+      o << ',';
+    }
     if (!o) {
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
