@@ -8,18 +8,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <system_error>
 #include <utility>
 
-#include "model/netstring.hpp"
+#include "model/cache_io.hpp"
 
 namespace distil::model {
 
 namespace {
 
-using netstring::Fields;
-using netstring::put;
+using cache_io::Fields;
+using cache_io::put;
 
 constexpr std::string_view kMagic = "distil-model-cache 1 ";
 
@@ -288,13 +286,8 @@ void ModelCache::save() const {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count() -
                                2'000'000'000LL;
-  // Written beside it and renamed: a reader sees the old cache or the new one, never half.
   // Streamed record by record: a copy of the whole cache would add to the command's peak.
-  std::filesystem::path tmp = cache_file_;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-    if (!o) return;  // a read-only folder goes without a cache
+  cache_io::replace_file(cache_file_, [&](std::ostream& o) {
     o << executable_;
     std::string head;
     for (std::size_t i = 0; i < names_.size() && o; ++i) {
@@ -314,15 +307,7 @@ void ModelCache::save() const {
       o.write(record.data(), static_cast<std::streamsize>(record.size()));
       o << ',';
     }
-    if (!o) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, cache_file_, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
+  });
 }
 
 }  // namespace distil::model

@@ -9,21 +9,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-#include "model/netstring.hpp"
+#include "model/cache_io.hpp"
 #include "model/yaml/revision_io.hpp"
 
 namespace distil::model {
 
 namespace {
 
-using netstring::Fields;
-using netstring::put;
+using cache_io::Fields;
+using cache_io::put;
 
 constexpr std::string_view kMagic = "distil-revision-cache 1\n";
 
@@ -131,22 +130,9 @@ void write_cache(const std::filesystem::path& file, const std::vector<Listed>& f
     put(out, r.number);
     put(out, r.line);
   }
-  // Write beside it and rename: a reader sees the old cache or the new one, never half.
-  std::filesystem::path tmp = file;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-    if (!o) return;  // a read-only folder goes without a cache
+  cache_io::replace_file(file, [&](std::ostream& o) {
     o.write(out.data(), static_cast<std::streamsize>(out.size()));
-    if (!o) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
+  });
 }
 
 }  // namespace

@@ -1,13 +1,19 @@
-// Netstrings ("<length>:<bytes>,"): the record format of the caches (revision_cache,
-// model_cache), so any byte of a name or message round-trips.
+// What the caches (revision_cache, model_cache) share: their records are netstrings
+// ("<length>:<bytes>,"), so any byte of a name or message round-trips, and their files are
+// replaced whole.
 #pragma once
 
+#include <unistd.h>
+
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
-namespace distil::model::netstring {
+namespace distil::model::cache_io {
 
 inline void put(std::string& out, std::string_view field) {
   out += std::to_string(field.size());
@@ -64,4 +70,25 @@ class Fields {
   bool ok_ = true;
 };
 
-}  // namespace distil::model::netstring
+// Writes `file` beside it and renames it into place: a reader sees the old file or the new
+// one, never half. Best effort: when the folder cannot be written to or a write fails,
+// `file` stays as it was. `write(std::ostream&)` fills the new file.
+template <class Write>
+void replace_file(const std::filesystem::path& file, Write&& write) {
+  std::filesystem::path tmp = file;
+  tmp += ".tmp." + std::to_string(::getpid());
+  std::error_code ec;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return;
+    write(out);
+    if (!out.flush()) {
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
+}  // namespace distil::model::cache_io
