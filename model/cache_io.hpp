@@ -52,10 +52,11 @@ class Fields {
     if (ok_ && std::from_chars(f.data(), f.data() + f.size(), n).ec != std::errc()) ok_ = false;
     return n;
   }
-  // A count of items that follow: refused past `limit` (a corrupt count is not an allocation).
-  long long count(long long limit = 1'000'000) {
+  // A count of items that follow, each at least one field ("0:," is 3 bytes): a count the
+  // rest of the text cannot hold is refused, so a corrupt count is never an allocation.
+  long long count() {
     long long n = number();
-    if (n < 0 || n > limit) ok_ = false;
+    if (n < 0 || n > static_cast<long long>(rest_.size() / 3)) ok_ = false;
     return ok_ ? n : 0;
   }
   std::vector<std::string> list() {

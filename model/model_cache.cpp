@@ -234,7 +234,6 @@ ModelCache ModelCache::open(const std::filesystem::path& folder,
   cache.recorded_.resize(files.size());
   for (const auto& path : files) {
     cache.files_.push_back(path.string());
-    cache.names_.push_back(path.filename().string());
     std::optional<Stamp> stamp;
     if (auto st = stat_of(path.c_str()); st && S_ISREG(st->st_mode)) {
       stamp = Stamp{static_cast<long long>(st->st_size), mtime_ns(*st),
@@ -256,7 +255,7 @@ ModelCache ModelCache::open(const std::filesystem::path& folder,
   }
   std::size_t used = 0;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    auto hit = entries.find(cache.names_[i]);
+    auto hit = entries.find(files[i].filename().string());
     if (hit != entries.end() && cache.stamps_[i] && hit->second.first == *cache.stamps_[i]) {
       cache.hits_[i] = hit->second.second;
       ++used;
@@ -290,14 +289,14 @@ void ModelCache::save() const {
   cache_io::replace_file(cache_file_, [&](std::ostream& o) {
     o << executable_;
     std::string head;
-    for (std::size_t i = 0; i < names_.size() && o; ++i) {
+    for (std::size_t i = 0; i < files_.size() && o; ++i) {
       // A file read from the cache keeps its record; a parsed one gets its new record; one
       // that failed to parse, or vanished, has none.
       const std::string_view record = !recorded_[i].empty() ? std::string_view(recorded_[i])
                                                             : hits_[i];
       if (record.empty() || !stamps_[i] || stamps_[i]->mtime_ns >= racy_after) continue;
       head.clear();
-      put(head, names_[i]);
+      put(head, std::filesystem::path(files_[i]).filename().string());
       put(head, stamps_[i]->size);
       put(head, stamps_[i]->mtime_ns);
       put(head, stamps_[i]->inode);

@@ -53,7 +53,6 @@ class ModelCache {
   std::filesystem::path cache_file_;
   std::string executable_;             // the stamp of the running binary, as the magic line
   std::vector<std::string> files_;     // paths, as the parser names them in origins
-  std::vector<std::string> names_;     // file names within the folder
   std::vector<std::optional<Stamp>> stamps_;
   std::string text_;                   // the cache as read
   std::vector<std::string_view> hits_;  // per file: its record in text_, when fresh

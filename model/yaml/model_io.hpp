@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "model/result.hpp"
 #include "model/model_cache.hpp"
+#include "model/result.hpp"
 #include "model/schema.hpp"
 
 namespace distil::model::yaml {
