@@ -42,6 +42,19 @@ class Connection {
   }
   virtual model::Result<void> commit() = 0;
   virtual void rollback() = 0;
+  // Whether execute_batch() saves round trips (a server dialect): the runner then sends a
+  // revision's statements as one batch, and runs them one by one only to locate a failure.
+  virtual bool batches() const { return false; }
+  // Runs `statements` in order inside the open transaction, then COMMIT when `commit`, in as
+  // few round trips as the driver allows (PostgreSQL: one simple-query message). On failure
+  // the transaction is aborted (call rollback()), and the error need not say which
+  // statement failed. Every statement must be complete (no unterminated quote or comment).
+  virtual model::Result<void> execute_batch(const std::vector<std::string>& statements,
+                                            bool commit) {
+    for (const auto& sql : statements) DISTIL_CHECK(execute(sql));
+    if (commit) return this->commit();
+    return {};
+  }
   // The schema the SQL renderer sees while a migration runs: the live tables.
   virtual emitters::SchemaSource schema_source() = 0;
   // Every user table of the database (not the version table, not internals), in the

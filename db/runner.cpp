@@ -4,6 +4,7 @@
 #include "emitters/sql/script.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -111,10 +112,13 @@ class TableCache {
         live_(conn.schema_source()),
         fold_case_(conn.dialect() == emitters::Dialect::sqlite) {}
 
-  emitters::SchemaSource source() {
+  // `before_live` runs before any catalog query (a batching runner sends the statements it
+  // holds back, so the query sees them).
+  emitters::SchemaSource source(std::function<Result<void>()> before_live = {}) {
     emitters::SchemaSource source;
-    source.table = [this](std::string_view name) -> Result<model::Table> {
+    source.table = [this, before_live](std::string_view name) -> Result<model::Table> {
       if (const model::Table* known = known_.find_table(name)) return *known;
+      if (before_live) DISTIL_CHECK(before_live());
       if (!exists(name)) return fail(conn_.missing_table(name));
       DISTIL_TRY(model::Table table, live_.table(name));
       known_.tables.insert_or_assign(table.name, table);
@@ -122,6 +126,14 @@ class TableCache {
       return table;
     };
     source.triggers = live_.triggers;
+    if (before_live) {
+      // A failed send leaves the transaction aborted: the batch's end fails, and the runner
+      // runs the revision again one statement at a time, which reports the error.
+      source.triggers = [before_live, triggers = live_.triggers](std::string_view table) {
+        (void)before_live();
+        return triggers(table);
+      };
+    }
     return source;
   }
 
@@ -236,15 +248,46 @@ Result<void> run_outside_transaction(Connection& conn, const model::RevisionGrap
   return conn.commit();
 }
 
+// A failed batch's error (run_step with `batch`), located at its revision: which of its
+// statements failed is unknown.
+Error locate_batch(Error error, const PlanStep& step) {
+  const auto& rev = *step.revision;
+  if (error.where.file.empty()) {
+    error.where.file = rev.path;
+    error.where.line = rev.line;
+  }
+  if (error.where.revision.empty()) error.where.revision = rev.id;
+  error.message = std::string(step.upgrade ? "upgrade" : "downgrade") +
+                  " ops (sent as one batch): " + error.message;
+  return error;
+}
+
 // Runs one revision inside the open transaction. Sets `needs_fk_off` (and fails) when the
 // revision contains a SQLite rebuild but foreign keys are still enforced.
+//
+// With `batch` (a server connection, Connection::batches), the statements are held back and
+// sent with the bookkeeping and COMMIT as one batch: one round trip per revision instead of
+// one per statement. A catalog query of the renderers sends what is held first. A batch does
+// not say which statement failed, so on failure the runner rolls back and runs the revision
+// again without `batch`, which reports the failing statement and op.
 Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const PlanStep& step,
                       const Heads& before, bool fk_off, bool& needs_fk_off, TableCache& tables,
-                      const RunOptions& options) {
+                      const RunOptions& options, bool batch) {
   const auto& ops = emitters::step_ops(step);
-  auto source = tables.source();
+  std::vector<std::string> held;
+  auto send_held = [&]() -> Result<void> {
+    if (held.empty()) return {};
+    auto sent = conn.execute_batch(held, /*commit=*/false);
+    held.clear();
+    return sent;
+  };
+  auto source = batch ? tables.source(send_held) : tables.source();
   auto exec = [&](const std::string& sql) -> Result<void> {
     if (options.verbose && options.log) options.log(sql + ";");
+    if (batch) {
+      held.push_back(sql);
+      return {};
+    }
     return conn.execute(sql);
   };
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -267,6 +310,14 @@ Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const
   // The version update and the hash record go in one round trip (both dialects run
   // ';'-separated statements in one call); -v still logs each.
   Heads after = graph.after_step(before, step);
+  if (batch) {
+    for (auto& sql : bookkeeping_sql(before, after, step, options)) {
+      verbose_log(options, sql + ";");
+      held.push_back(std::move(sql));
+    }
+    verbose_log(options, "COMMIT");
+    return conn.execute_batch(held, /*commit=*/true);
+  }
   std::string bookkeeping;
   for (const auto& sql : bookkeeping_sql(before, after, step, options)) {
     verbose_log(options, sql + ";");
@@ -314,6 +365,8 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
       continue;
     }
     bool fk_off = false;
+    bool batch = conn.batches();
+    std::optional<Error> batch_error;  // why the batch failed, while it runs again
     for (;;) {
       // PRAGMA foreign_keys is a no-op inside a transaction, so a revision with a SQLite
       // table rebuild restarts with foreign keys off; each rebuild checks them before COMMIT.
@@ -326,13 +379,16 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
       auto now = reread_heads(conn, graph, options.version_table, /*begin=*/true);
       if (!now || *now != heads) {
         conn.rollback();
+        // The batch's own error, when the revision cannot even start again (the server
+        // went away): it names the revision, if not the statement.
+        if (!now && batch_error) return fail(locate_batch(std::move(*batch_error), step));
         if (!now) return fail(std::move(now.error()));
         return fail(Error{.code = ErrorCode::database,
                           .message = "the version table changed while migrating (another tool "
                                      "is migrating this database); nothing more was applied"});
       }
       bool needs_fk_off = false;
-      auto r = run_step(conn, graph, step, heads, fk_off, needs_fk_off, tables, options);
+      auto r = run_step(conn, graph, step, heads, fk_off, needs_fk_off, tables, options, batch);
       if (!r) {
         conn.rollback();
         tables.clear();
@@ -340,9 +396,19 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
           fk_off = true;
           continue;
         }
+        if (batch) {
+          // Nothing of the batch stays (rolled back): run it again statement by statement,
+          // which names the failing statement and op (or applies it, if the failure was
+          // transient and does not recur).
+          verbose_log(options, "ROLLBACK (the batch failed; running its statements one by one)");
+          batch_error = std::move(r.error());
+          batch = false;
+          continue;
+        }
         if (fk_off) (void)conn.execute("PRAGMA foreign_keys=ON");
         return fail(std::move(r.error()));
       }
+      if (batch) break;  // committed with the batch
       verbose_log(options, "COMMIT");
       auto c = conn.commit();
       if (fk_off) {

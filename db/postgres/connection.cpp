@@ -265,6 +265,31 @@ Result<void> PgConnection::commit() {
   return {};
 }
 
+Result<void> PgConnection::execute_batch(const std::vector<std::string>& statements,
+                                         bool commit) {
+  // One simple-query message: the server runs its statements in order inside the open
+  // transaction and stops at the first error. Each statement ends on a line of its own, so
+  // a trailing "--" comment cannot swallow the next one.
+  std::string text;
+  for (const auto& sql : statements) {
+    text += sql;
+    text += "\n;\n";
+  }
+  if (commit) text += "COMMIT";
+  if (text.empty()) return {};
+  // PQexec returns the last result: the error that stopped the message, or COMMIT's.
+  PgResult result(PQexec(conn_, text.c_str()));
+  const auto status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)
+    return fail(statement_error(conn_, result.get()));
+  if (commit && std::strcmp(PQcmdStatus(result.get()), "ROLLBACK") == 0) {
+    return fail(Error{.code = ErrorCode::database,
+                      .message = "the transaction was rolled back (an earlier statement failed); "
+                                 "nothing was applied"});
+  }
+  return {};
+}
+
 void PgConnection::rollback() {
   if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
 }

@@ -30,6 +30,9 @@ class PgConnection final : public Connection {
   model::Error missing_table(std::string_view table) const override;
   model::Result<void> begin() override;
   model::Result<std::vector<Row>> begin_and_query(std::string_view sql) override;
+  bool batches() const override { return true; }
+  model::Result<void> execute_batch(const std::vector<std::string>& statements,
+                                    bool commit) override;
   model::Result<void> commit() override;
   void rollback() override;
   emitters::SchemaSource schema_source() override;

@@ -214,6 +214,36 @@ TEST_CASE("pg: a failing revision leaves the database exactly at the previous re
   CHECK(p.versions() == std::vector<std::string>{"dddd44440004"});
 }
 
+// A revision's statements go to the server as one batch with its bookkeeping and COMMIT. A
+// batch does not say which statement failed: the runner rolls it back and runs the revision
+// again statement by statement, so the error names the op, its line and its statement as
+// if the batch had never been.
+TEST_CASE("pg: a statement failing inside a revision's batch is named with its op and line") {
+  PgProject p("batch-failure");
+  linear(p);
+  p.add_revision("0004_bad.yaml",
+                 rev("dddd44440004", "\"cccc33330003\"",
+                     create("t4") + create("t5") +
+                         "  - sql: \"INSERT INTO no_such_table VALUES (1)\"\n" + create("t6"),
+                     drop("t6") + drop("t5") + drop("t4")));
+  const std::string text = read_text(p.dir() / "versions" / "0004_bad.yaml");
+  const auto at = text.find("- sql:");
+  REQUIRE(at != std::string::npos);
+  const auto sql_line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n');
+  RunResult r = p.run("upgrade head --verbose");
+  INFO(r.err);
+  CHECK(r.status == 1);
+  CHECK(contains(r.err, "0004_bad.yaml:" + std::to_string(sql_line)));
+  CHECK(contains(r.err, "while running: INSERT INTO no_such_table VALUES (1)"));
+  // The revision's statements were sent as one batch (logged once), then once more one by one.
+  CHECK(contains(r.err, "the batch failed; running its statements one by one"));
+  CHECK(p.versions() == std::vector<std::string>{"cccc33330003"});
+  auto tables = p.tables();
+  CHECK_FALSE(has(tables, "t4"));
+  CHECK_FALSE(has(tables, "t5"));
+  CHECK_FALSE(has(tables, "t6"));
+}
+
 TEST_CASE("pg: downgrade -1, downgrade base and upgrade +2 move along the history") {
   PgProject p("relative");
   linear(p);

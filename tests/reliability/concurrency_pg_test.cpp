@@ -96,7 +96,7 @@ TEST_CASE("PostgreSQL: a short --lock-timeout fires for upgrade and downgrade an
                        "AND granted AND database = (SELECT oid FROM pg_catalog.pg_database "
                        "WHERE datname = current_database())") == std::vector<std::string>{"1"} &&
            probe.query("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE "
-                       "wait_event_type = 'Lock' AND query LIKE 'INSERT INTO gate%'") ==
+                       "wait_event_type = 'Lock' AND query LIKE '%INSERT INTO gate%'") ==
                std::vector<std::string>{"1"};
   }));
   for (const auto& command : std::vector<std::vector<std::string>>{

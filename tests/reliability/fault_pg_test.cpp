@@ -110,7 +110,7 @@ TEST_CASE("PostgreSQL stopped mid-upgrade (fast and immediate shutdown): exit 1 
       PgSession probe(url);
       REQUIRE(cc::eventually([&] {
         return probe.query("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE "
-                           "wait_event_type = 'Lock' AND query LIKE 'INSERT INTO gate%'") ==
+                           "wait_event_type = 'Lock' AND query LIKE '%INSERT INTO gate%'") ==
                std::vector<std::string>{"1"};
       }));
       cluster.stop(mode);
