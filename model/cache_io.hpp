@@ -33,6 +33,7 @@ class Fields {
   explicit Fields(std::string_view text) : rest_(text) {}
   bool ok() const { return ok_; }
   bool done() const { return rest_.empty(); }
+  std::string_view rest() const { return rest_; }  // what is left to read
   std::string_view next() {
     size_t colon = rest_.find(':');
     size_t length = 0;

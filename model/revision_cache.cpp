@@ -1,5 +1,6 @@
-// The header cache of a versions folder. Format: the magic line, then one record per file,
-// every field a netstring ("<length>:<bytes>,"), so any byte of a message round-trips.
+// The header cache of a versions folder. Format: the magic line, the folder's stamp, then
+// one record per file in name order, every field a netstring ("<length>:<bytes>,"), so any
+// byte of a message round-trips.
 #include "model/revision_cache.hpp"
 
 #include <dirent.h>
@@ -12,7 +13,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <thread>
 
 #include "model/cache_io.hpp"
 #include "model/yaml/revision_io.hpp"
@@ -24,25 +25,73 @@ namespace {
 using cache_io::Fields;
 using cache_io::put;
 
-constexpr std::string_view kMagic = "distil-revision-cache 1\n";
+constexpr std::string_view kMagic = "distil-revision-cache 2\n";
 
+// As git's index: size, mtime, inode, and ctime, which no tool can set back (utime() sets
+// it to now), so a folder whose entries changed and whose mtime was restored still differs.
 struct FileStamp {
-  long long size = 0, mtime_ns = 0, inode = 0;
+  long long size = 0, mtime_ns = 0, inode = 0, ctime_ns = 0;
   bool operator==(const FileStamp&) const = default;
 };
 
-struct Entry {
+FileStamp stamp_of(const struct stat& st) {
+  auto ns = [](const struct timespec& t) {
+    return static_cast<long long>(t.tv_sec) * 1'000'000'000LL + t.tv_nsec;
+  };
+  return {static_cast<long long>(st.st_size), ns(st.st_mtim), static_cast<long long>(st.st_ino),
+          ns(st.st_ctim)};
+}
+
+FileStamp read_stamp(Fields& f) { return {f.number(), f.number(), f.number(), f.number()}; }
+
+void put_stamp(std::string& out, const FileStamp& s) {
+  put(out, s.size);
+  put(out, s.mtime_ns);
+  put(out, s.inode);
+  put(out, s.ctime_ns);
+}
+
+// One record of the cache: the file's name and stamp, and its header's fields (decoded
+// only when the file's stat still matches).
+struct Record {
+  std::string_view name;
   FileStamp stamp;
-  Revision header;
+  std::string_view header;
 };
 
-std::unordered_map<std::string, Entry> read_cache(const std::filesystem::path& file) {
-  std::unordered_map<std::string, Entry> entries;
+// The cache file as read. `folder` is the versions folder's stamp when `records` name every
+// revision file it held (a folder's mtime changes whenever a file is added, removed or
+// renamed in it); zero when the listing cannot be trusted.
+struct Cache {
+  std::string text;
+  FileStamp folder;
+  std::vector<Record> records;
+};
+
+// Reads a header's fields into `out`, or only steps over them when `out` is null.
+void decode_header(Fields& f, Revision* out) {
+  Revision skipped;
+  Revision& r = out != nullptr ? *out : skipped;
+  r.id = f.next();
+  r.down_revisions = f.list();
+  r.message = f.next();
+  r.create_date = f.next();
+  r.branch_labels = f.list();
+  r.depends_on = f.list();
+  r.transactional = f.number() != 0;
+  r.content_hash = f.next();
+  r.number = static_cast<int>(f.number());
+  r.line = static_cast<int>(f.number());
+  r.ops_loaded = false;
+}
+
+Cache read_cache(const std::filesystem::path& file) {
+  Cache cache;
   // One read() of the whole file (an ifstream copied through a stringstream was a tenth of
   // `heads` at 10,000 revisions).
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return entries;
-  std::string text;
+  if (fd < 0) return cache;
+  std::string& text = cache.text;
   struct stat st {};
   if (::fstat(fd, &st) == 0 && st.st_size > 0) {
     text.resize(static_cast<std::size_t>(st.st_size));
@@ -55,70 +104,106 @@ std::unordered_map<std::string, Entry> read_cache(const std::filesystem::path& f
     text.resize(done);
   }
   ::close(fd);
-  entries.reserve(text.size() / 200);
-  if (!std::string_view(text).starts_with(kMagic)) return entries;
+  if (!std::string_view(text).starts_with(kMagic)) return cache;
   Fields f(std::string_view(text).substr(kMagic.size()));
+  cache.folder = read_stamp(f);
+  cache.records.reserve(text.size() / 200);
   while (f.ok() && !f.done()) {
-    std::string name(f.next());
-    Entry e;
-    e.stamp = {f.number(), f.number(), f.number()};
-    Revision& r = e.header;
-    r.id = f.next();
-    r.down_revisions = f.list();
-    r.message = f.next();
-    r.create_date = f.next();
-    r.branch_labels = f.list();
-    r.depends_on = f.list();
-    r.transactional = f.number() != 0;
-    r.content_hash = f.next();
-    r.number = static_cast<int>(f.number());
-    r.line = static_cast<int>(f.number());
-    r.ops_loaded = false;
-    if (f.ok()) entries.emplace(std::move(name), std::move(e));
+    Record r;
+    r.name = f.next();
+    r.stamp = read_stamp(f);
+    const std::string_view rest = f.rest();
+    decode_header(f, nullptr);
+    r.header = rest.substr(0, rest.size() - f.rest().size());
+    if (f.ok()) cache.records.push_back(r);
   }
-  if (!f.ok()) entries.clear();
-  return entries;
+  if (!f.ok()) {
+    cache.records.clear();
+    cache.folder = {};
+  }
+  return cache;
 }
 
 // One file of the folder: its name and stat.
 struct Listed {
   std::string name;
   FileStamp stamp;
+  bool regular = false;
 };
 
+// The stat of every file, relative to the folder. A stat walks the path (several
+// microseconds each on a virtual machine), so 10,000 files are split among threads, as
+// git's preload-index does.
+void stat_all(int dir_fd, std::vector<Listed>& files) {
+  auto stat_range = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      struct stat st {};
+      Listed& file = files[i];
+      file.regular = ::fstatat(dir_fd, file.name.c_str(), &st, 0) == 0 && S_ISREG(st.st_mode);
+      if (file.regular) file.stamp = stamp_of(st);
+    }
+  };
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 4);
+  if (files.size() < 1000 || threads == 1) {
+    stat_range(0, files.size());
+    return;
+  }
+  std::vector<std::thread> helpers;
+  const size_t share = (files.size() + threads - 1) / threads;
+  for (size_t t = 1; t < threads; ++t)
+    helpers.emplace_back(stat_range, std::min(files.size(), t * share),
+                         std::min(files.size(), (t + 1) * share));
+  stat_range(0, std::min(files.size(), share));
+  for (auto& h : helpers) h.join();
+}
+
 // The revision files (as yaml::list_revision_files: *.yaml, not starting with '.', regular
-// files, sorted by name) with their stat, one fstatat per file relative to the folder.
-bool list_with_stamps(const std::filesystem::path& folder, std::vector<Listed>& out) {
-  DIR* dir = ::opendir(folder.c_str());
-  if (dir == nullptr) return false;
-  const int fd = ::dirfd(dir);
+// files, sorted by name) with their stat. When the folder's stamp is the one the cache
+// recorded, no file was added, removed or renamed since, so the cache's names are the
+// listing and the folder is not read.
+bool list_with_stamps(int dir_fd, const FileStamp& folder, const Cache& cache,
+                      std::vector<Listed>& out, HeaderLoadStats& stats) {
+  if (folder.mtime_ns != 0 && folder == cache.folder) {
+    out.reserve(cache.records.size());
+    for (const Record& r : cache.records) out.push_back({std::string(r.name), {}, false});
+    stat_all(dir_fd, out);
+    if (std::all_of(out.begin(), out.end(), [](const Listed& l) { return l.regular; }))
+      return true;
+    out.clear();  // a name is no longer a regular file: read the folder after all
+  }
+  stats.read_folder = true;
+  const int fd = ::dup(dir_fd);
+  DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (dir == nullptr) {
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
   while (const dirent* entry = ::readdir(dir)) {
     std::string_view name(entry->d_name);
-    if (!yaml::is_revision_file_name(name)) continue;
-    struct stat st {};
-    if (::fstatat(fd, entry->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
-    out.push_back({std::string(name),
-                   {static_cast<long long>(st.st_size),
-                    static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
-                    static_cast<long long>(st.st_ino)}});
+    if (yaml::is_revision_file_name(name)) out.push_back({std::string(name), {}, false});
   }
   ::closedir(dir);
   std::sort(out.begin(), out.end(), [](const Listed& a, const Listed& b) { return a.name < b.name; });
+  stat_all(dir_fd, out);
+  std::erase_if(out, [](const Listed& l) { return !l.regular; });
   return true;
 }
 
-void write_cache(const std::filesystem::path& file, const std::vector<Listed>& files,
-                 const std::vector<Revision>& revisions, long long racy_after) {
+void write_cache(const std::filesystem::path& file, const FileStamp& folder,
+                 const std::vector<Listed>& files, const std::vector<Revision>& revisions,
+                 long long racy_after) {
+  // A file modified in the last two seconds may change again within the same timestamp
+  // tick at the same size ("racy git"): it stays out, and is parsed again until older. The
+  // folder's stamp is kept only when every file is in and the folder is not racy either.
+  bool complete = folder.mtime_ns < racy_after;
+  for (const Listed& l : files) complete = complete && l.stamp.mtime_ns < racy_after;
   std::string out(kMagic);
+  put_stamp(out, complete ? folder : FileStamp{});
   for (size_t i = 0; i < files.size(); ++i) {
-    // A file modified in the last two seconds may change again within the same timestamp
-    // tick at the same size ("racy git"): it stays out, and is parsed again until older.
     if (files[i].stamp.mtime_ns >= racy_after) continue;
     const Revision& r = revisions[i];
     put(out, files[i].name);
-    put(out, files[i].stamp.size);
-    put(out, files[i].stamp.mtime_ns);
-    put(out, files[i].stamp.inode);
+    put_stamp(out, files[i].stamp);
     put(out, r.id);
     put(out, r.down_revisions);
     put(out, r.message);
@@ -130,33 +215,55 @@ void write_cache(const std::filesystem::path& file, const std::vector<Listed>& f
     put(out, r.number);
     put(out, r.line);
   }
+  // The cache's own folder (a file of that name is the cache of an earlier version).
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(file.parent_path(), ec))
+    std::filesystem::remove(file.parent_path(), ec);
+  std::filesystem::create_directory(file.parent_path(), ec);
   cache_io::replace_file(file, [&](std::ostream& o) {
     o.write(out.data(), static_cast<std::streamsize>(out.size()));
   });
 }
 
+Result<std::vector<Revision>> listing_error(const std::filesystem::path& folder) {
+  DISTIL_TRY(auto listed, yaml::list_revision_files(folder));  // the located error
+  (void)listed;
+  return fail(Error{.code = ErrorCode::io,
+                    .message = "cannot list versions folder \"" + folder.string() + "\""});
+}
+
 }  // namespace
 
-Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path& folder) {
+Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path& folder,
+                                                    HeaderLoadStats* stats_out) {
+  HeaderLoadStats stats;
+  const int dir_fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return listing_error(folder);
+  struct stat dir_st {};
+  FileStamp folder_stamp;
+  if (::fstat(dir_fd, &dir_st) == 0) folder_stamp = stamp_of(dir_st);
+  const Cache cached = read_cache(folder / kRevisionCacheFile);
   std::vector<Listed> files;
-  if (!list_with_stamps(folder, files)) {
-    DISTIL_TRY(auto listed, yaml::list_revision_files(folder));  // the located error
-    (void)listed;
-    return fail(Error{.code = ErrorCode::io,
-                      .message = "cannot list versions folder \"" + folder.string() + "\""});
-  }
-  auto cached = read_cache(folder / kRevisionCacheFile);
+  const bool listed = list_with_stamps(dir_fd, folder_stamp, cached, files, stats);
+  ::close(dir_fd);
+  if (!listed) return listing_error(folder);
+
   std::vector<Revision> out;
   out.reserve(files.size());
-  bool changed = cached.size() != files.size();
+  bool changed = cached.records.size() != files.size() || !(cached.folder == folder_stamp);
   const long long racy_after =
       std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::system_clock::now().time_since_epoch()).count() - 2'000'000'000LL;
+  const std::string prefix = (folder / "").string();
+  // Both lists are in name order (the cache is written in the listing's order): one merge.
+  auto record = cached.records.begin();
   for (const Listed& file : files) {
-    std::filesystem::path path = folder / file.name;
-    auto hit = cached.find(file.name);
-    if (hit != cached.end() && hit->second.stamp == file.stamp) {
-      out.push_back(std::move(hit->second.header));
+    while (record != cached.records.end() && record->name < file.name) ++record;
+    std::string path = prefix + file.name;
+    if (record != cached.records.end() && record->name == file.name &&
+        record->stamp == file.stamp) {
+      Fields f(record->header);
+      decode_header(f, &out.emplace_back());
     } else {
       DISTIL_TRY(Revision rev, yaml::load_revision(path));
       rev.upgrade.clear();
@@ -166,10 +273,12 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
       rev.ops_loaded = false;
       out.push_back(std::move(rev));
       changed = true;
+      ++stats.parsed;
     }
-    out.back().path = path.string();
+    out.back().path = std::move(path);
   }
-  if (changed) write_cache(folder / kRevisionCacheFile, files, out, racy_after);
+  if (changed) write_cache(folder / kRevisionCacheFile, folder_stamp, files, out, racy_after);
+  if (stats_out != nullptr) *stats_out = stats;
   return out;
 }
 

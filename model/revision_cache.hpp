@@ -1,12 +1,15 @@
 // Revision headers without re-parsing YAML: `history`, `heads`, `current`, `branches`,
-// `stamp` and `graph` need ids, parents, labels, messages and hashes, never ops. A cache
-// file in the versions folder (`.distil-cache`) keeps the headers of every file, keyed by
+// `stamp` and `graph` need ids, parents, labels, messages and hashes, never ops. A cache in
+// the versions folder (`.distil-cache/headers`) keeps the headers of every file, keyed by
 // the file's name, size, modification time (ns) and inode, as git's index does; a file whose
-// stat changed is parsed again. The cache is an accelerator only: unreadable, stale or
-// foreign caches are ignored and rewritten, and a folder we cannot write to just goes
-// without one.
+// stat changed is parsed again. It also keeps the folder's own stamp: while that is
+// unchanged no file was added, removed or renamed, so the folder is not listed again (the
+// cache sits in a subfolder so that replacing it leaves that stamp alone). The cache is an
+// accelerator only: unreadable, stale or foreign caches are ignored and rewritten, and a
+// folder we cannot write to just goes without one.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <vector>
 
@@ -15,10 +18,18 @@
 
 namespace distil::model {
 
-inline constexpr const char* kRevisionCacheFile = ".distil-cache";
+inline constexpr const char* kRevisionCacheFile = ".distil-cache/headers";
+
+// What a load did: whether it read the folder's entries (not when the folder's stamp is the
+// one the cache recorded), and how many files it parsed (not found in the cache).
+struct HeaderLoadStats {
+  bool read_folder = false;
+  size_t parsed = 0;
+};
 
 // Every revision of `folder` (as yaml::load_revisions, same order and errors) with
 // `ops_loaded == false` and no ops.
-Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path& folder);
+Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path& folder,
+                                                    HeaderLoadStats* stats = nullptr);
 
 }  // namespace distil::model

@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "model/revision_cache.hpp"
 #include "model/yaml/revision_io.hpp"
 
 namespace fs = std::filesystem;
+using distil::model::HeaderLoadStats;
 using distil::model::load_revision_headers;
 using distil::model::kRevisionCacheFile;
 
@@ -38,7 +40,22 @@ struct Folder {
     times.actime = times.modtime = std::time(nullptr) - age;
     REQUIRE(::utime((dir / name).c_str(), &times) == 0);
   }
+  // Sets the folder's mtime to `when` (its ctime becomes now, as always with utime).
+  void set_folder_mtime(std::time_t when) const {
+    struct utimbuf times {};
+    times.actime = times.modtime = when;
+    REQUIRE(::utime(dir.c_str(), &times) == 0);
+  }
 };
+
+// Loads the headers, returning their ids and what the load did.
+std::vector<std::string> load_ids(const fs::path& dir, HeaderLoadStats& stats) {
+  auto headers = load_revision_headers(dir, &stats);
+  REQUIRE_MESSAGE(headers, (headers ? std::string() : headers.error().message));
+  std::vector<std::string> ids;
+  for (const auto& h : *headers) ids.push_back(h.id);
+  return ids;
+}
 
 std::string revision(const std::string& id, const std::string& down, const std::string& message) {
   return "revision: \"" + id + "\"\ndown_revision: " + (down.empty() ? "null" : "\"" + down + "\"") +
@@ -82,15 +99,18 @@ TEST_CASE("a cached file is not parsed again until its stat changes") {
   Folder f;
   std::string good = revision("a1", "", "first");
   f.write("0001_a.yaml", good);
-  REQUIRE(load_revision_headers(f.dir));
-  // Same size, same mtime, same inode: the cache answers (the garbage is not read).
+  HeaderLoadStats s;
+  REQUIRE(load_revision_headers(f.dir, &s));
+  CHECK(s.parsed == 1);
+  // Nothing changed: the cache answers.
+  auto cached = load_revision_headers(f.dir, &s);
+  REQUIRE(cached);
+  CHECK(s.parsed == 0);
+  CHECK((*cached)[0].id == "a1");
+  // Rewritten in place at the same size, with its mtime set back to the same second: the
+  // ctime moved, so it is parsed again, and the error is the file's own.
   std::string garbage(good.size(), '{');
   f.write("0001_a.yaml", garbage);
-  auto cached = load_revision_headers(f.dir);
-  REQUIRE(cached);
-  CHECK((*cached)[0].id == "a1");
-  // A different mtime: parsed again, and the error is the file's own.
-  f.write("0001_a.yaml", garbage, 30);
   auto reparsed = load_revision_headers(f.dir);
   REQUIRE_FALSE(reparsed);
   CHECK(reparsed.error().where.file == (f.dir / "0001_a.yaml").string());
@@ -122,4 +142,64 @@ TEST_CASE("removed and added files, and a corrupt cache") {
   REQUIRE(after);
   CHECK(after->size() == 2);
   CHECK((*after)[0].id == "a1");
+}
+
+// The folder's own stamp (size, mtime, inode, ctime) stands for its entries: while it is the
+// one the cache recorded, the folder is not read again. Adding, removing or renaming a file
+// changes it; so does restoring its mtime by hand (the ctime moves).
+TEST_CASE("an unchanged folder is not read again, and every change to its entries is seen") {
+  Folder f;
+  f.write("0001_a.yaml", revision("a1", "", "first"));
+  f.write("0002_b.yaml", revision("b2", "a1", "second"));
+  const std::time_t old = std::time(nullptr) - 60;
+  HeaderLoadStats s;
+  // Records the folder's stamp once its mtime is out of the racy window (every change to its
+  // entries sets the mtime to now); the cache lives in a subfolder, so rewriting it does
+  // not change the stamp.
+  auto settle = [&] {
+    f.set_folder_mtime(old);
+    load_ids(f.dir, s);
+  };
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1", "b2"});
+  CHECK(s.read_folder);
+  CHECK(s.parsed == 2);
+  settle();
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1", "b2"});
+  CHECK_FALSE(s.read_folder);
+  CHECK(s.parsed == 0);
+
+  f.write("0003_c.yaml", revision("c3", "b2", "third"));  // added
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1", "b2", "c3"});
+  CHECK(s.read_folder);
+  CHECK(s.parsed == 1);
+
+  settle();
+  fs::remove(f.dir / "0002_b.yaml");  // removed
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1", "c3"});
+  CHECK(s.read_folder);
+
+  settle();
+  fs::rename(f.dir / "0003_c.yaml", f.dir / "0004_c.yaml");  // renamed
+  auto renamed = load_revision_headers(f.dir, &s);
+  REQUIRE(renamed);
+  CHECK(s.read_folder);
+  CHECK(renamed->back().path == (f.dir / "0004_c.yaml").string());
+
+  settle();
+  f.write("0005_d.yaml", revision("d5", "c3", "fifth"));
+  f.set_folder_mtime(old);  // the mtime the cache recorded, by hand: the ctime still moved
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1", "c3", "d5"});
+  CHECK(s.read_folder);
+}
+
+TEST_CASE("a cache file of an earlier version is replaced by the cache's folder") {
+  Folder f;
+  f.write("0001_a.yaml", revision("a1", "", "first"));
+  std::ofstream(f.dir / ".distil-cache", std::ios::binary) << "distil-revision-cache 1\n";
+  HeaderLoadStats s;
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  CHECK(fs::is_directory(f.dir / ".distil-cache"));
+  CHECK(fs::exists(f.dir / kRevisionCacheFile));
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  CHECK(s.parsed == 0);
 }
