@@ -250,10 +250,12 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
 
   std::vector<Revision> out;
   out.reserve(files.size());
-  bool changed = cached.records.size() != files.size() || !(cached.folder == folder_stamp);
   const long long racy_after =
       std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::system_clock::now().time_since_epoch()).count() - 2'000'000'000LL;
+  // A new folder stamp is worth writing only once it can be kept (out of the racy window).
+  bool changed = cached.records.size() != files.size() ||
+                 (!(cached.folder == folder_stamp) && folder_stamp.mtime_ns < racy_after);
   const std::string prefix = (folder / "").string();
   // Both lists are in name order (the cache is written in the listing's order): one merge.
   auto record = cached.records.begin();
