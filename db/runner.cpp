@@ -34,6 +34,8 @@ Heads heads_of(const std::vector<Row>& rows) {
 }
 
 // `heads`, or the error for a row that names no revision file.
+}  // namespace
+
 Result<Heads> known_heads(Heads heads, const model::RevisionGraph& graph,
                           const std::string& version_table) {
   for (const auto& h : heads) {
@@ -47,8 +49,6 @@ Result<Heads> known_heads(Heads heads, const model::RevisionGraph& graph,
   }
   return heads;
 }
-
-}  // namespace
 
 Result<Heads> read_rows(Connection& conn, const std::string& version_table) {
   DISTIL_TRY(bool exists, conn.table_exists(version_table));

@@ -29,6 +29,9 @@ model::Result<model::Heads> read_heads(Connection& conn, const model::RevisionGr
                                        const std::string& version_table);
 // The raw rows, unvalidated (for stamp --purge and diagnostics).
 model::Result<model::Heads> read_rows(Connection& conn, const std::string& version_table);
+// read_heads' validation of rows read with read_rows.
+model::Result<model::Heads> known_heads(model::Heads rows, const model::RevisionGraph& graph,
+                                        const std::string& version_table);
 
 // Plans with `plan` (called under the lock with the current rows) and applies every step.
 // Each revision runs in its own transaction with its version update; a failure rolls that

@@ -2,6 +2,7 @@
 // (cli/support/tty) ids, branch labels and the (head), (current), (branchpoint) and
 // (mergepoint) marks are coloured; piped output is plain text.
 #include <algorithm>
+#include <future>
 #include <iostream>
 
 #include "cli/commands/commands.hpp"
@@ -72,10 +73,25 @@ std::string show_verbose(const model::RevisionGraph& graph, const model::Revisio
 
 Result<void> run_current(bool verbose, Context& ctx) {
   DISTIL_TRY(const Config* config, ctx.config());
-  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph_headers());
-  DISTIL_TRY(auto conn, ctx.connect(false));
+  // The database is opened and its version rows read while the revision headers load: on
+  // SQLite the first query parses the whole schema (50 ms at 5,000 tables), on PostgreSQL
+  // connecting takes round trips. Errors come in the old order: revisions, then database.
+  struct Read {
+    Result<std::unique_ptr<db::Connection>> conn;
+    Result<Heads> rows = Heads{};
+  };
+  auto reading = std::async(std::launch::async, [&ctx, config] {
+    Read read{ctx.connect(false)};
+    if (read.conn) read.rows = db::read_rows(**read.conn, config->version_table);
+    return read;
+  });
+  auto graph_or = ctx.graph_headers();
+  Read read = reading.get();
+  DISTIL_TRY(const model::RevisionGraph* graph, std::move(graph_or));
+  DISTIL_TRY(auto conn, std::move(read.conn));
   Context::log("Context impl " + emitters::to_string(conn->dialect()) + ".");
-  DISTIL_TRY(Heads heads, db::read_heads(*conn, *graph, config->version_table));
+  DISTIL_TRY(Heads rows, std::move(read.rows));
+  DISTIL_TRY(Heads heads, db::known_heads(std::move(rows), *graph, config->version_table));
   const bool colour = tty::colour_enabled(1);
   if (verbose) std::cout << "Current revision(s) for " << conn->describe() << ":\n";
   for (const auto& id : heads) {
