@@ -1,7 +1,6 @@
 // `--plan` (read-only look at the database) and `--rehearse` (a throwaway copy).
 #include "cli/commands/plan_run.hpp"
 
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -160,34 +159,6 @@ Result<void> run_plan(const PlanRequest& request, const StepPlanner& planner, Co
 
 namespace {
 
-// A libpq connection string equal to `conninfo` but for database `dbname`.
-Result<std::string> with_database(const std::string& conninfo, const std::string& dbname) {
-  char* err = nullptr;
-  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &err);
-  if (!options) {
-    std::string message = err ? err : "out of memory";
-    PQfreemem(err);
-    return fail(Error{.code = ErrorCode::config,
-                      .message = "cannot parse the PostgreSQL connection: " + message});
-  }
-  auto quote = [](const std::string& v) {
-    std::string out = "'";
-    for (char c : v) {
-      if (c == '\'' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out + "'";
-  };
-  std::string out;
-  for (PQconninfoOption* o = options; o->keyword; ++o) {
-    std::string key = o->keyword;
-    if (key == "dbname") continue;
-    if (o->val && *o->val) out += key + "=" + quote(o->val) + " ";
-  }
-  PQconninfoFree(options);
-  return out + "dbname=" + quote(dbname);
-}
-
 // Deletes a copy when it goes out of scope, on every path.
 struct CopyGuard {
   std::function<void()> drop;
@@ -261,7 +232,7 @@ Result<void> run_rehearse(const std::string& target, const StepPlanner& planner,
       source_db = *rows[0][0];
     }
     std::string admin_db = source_db == "postgres" ? "template1" : "postgres";
-    DISTIL_TRY(std::string admin_info, with_database(url.conninfo, admin_db));
+    DISTIL_TRY(std::string admin_info, db::postgres::conninfo_with_database(url.conninfo, admin_db));
     DISTIL_TRY(auto a, db::postgres::PgConnection::open(admin_info));
     admin = std::move(a);
     const std::string copy_db = "distil_rehearse_" + tag;
@@ -290,7 +261,7 @@ Result<void> run_rehearse(const std::string& target, const StepPlanner& planner,
       (void)admin_raw->execute("DROP DATABASE IF EXISTS " + emitters::quote_identifier(copy_db) +
                                " WITH (FORCE)");
     };
-    DISTIL_TRY(std::string copy_info, with_database(url.conninfo, copy_db));
+    DISTIL_TRY(std::string copy_info, db::postgres::conninfo_with_database(url.conninfo, copy_db));
     DISTIL_TRY(auto c, db::postgres::PgConnection::open(copy_info, config->schema));
     copy = std::move(c);
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "db/postgres/introspect.hpp"
+#include "db/postgres/libpq.hpp"
 
 namespace distil::db::postgres {
 
@@ -117,6 +118,7 @@ void ignore_notice(void*, const char*) {}
 
 Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& conninfo,
                                                          const std::string& schema) {
+  DISTIL_CHECK(load_libpq());
   PGconn* raw = PQconnectdb(conninfo.c_str());
   if (!raw) {
     return fail(Error{.code = ErrorCode::database,
@@ -332,5 +334,33 @@ Result<void> PgConnection::lock_migrations(int timeout_ms) {
 }
 
 std::string PgConnection::describe() const { return url_of(conn_); }
+
+Result<std::string> conninfo_with_database(const std::string& conninfo, const std::string& dbname) {
+  DISTIL_CHECK(load_libpq());
+  char* err = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &err);
+  if (!options) {
+    std::string message = err ? err : "out of memory";
+    PQfreemem(err);
+    return fail(Error{.code = ErrorCode::config,
+                      .message = "cannot parse the PostgreSQL connection: " + message});
+  }
+  auto quote = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  };
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    std::string key = o->keyword;
+    if (key == "dbname") continue;
+    if (o->val && *o->val) out += key + "=" + quote(o->val) + " ";
+  }
+  PQconninfoFree(options);
+  return out + "dbname=" + quote(dbname);
+}
 
 }  // namespace distil::db::postgres

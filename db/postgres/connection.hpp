@@ -10,6 +10,10 @@
 
 namespace distil::db::postgres {
 
+// A libpq connection string equal to `conninfo` but for database `dbname`.
+model::Result<std::string> conninfo_with_database(const std::string& conninfo,
+                                                  const std::string& dbname);
+
 class PgConnection final : public Connection {
  public:
   // Connects with a libpq connection string or URI ("postgresql://user@host/db?host=/dir").

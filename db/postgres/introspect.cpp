@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "db/postgres/libpq.hpp"
+
 namespace distil::db::postgres {
 namespace {
 
