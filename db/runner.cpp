@@ -33,9 +33,9 @@ Heads heads_of(const std::vector<Row>& rows) {
   return heads;
 }
 
-// `heads`, or the error for a row that names no revision file.
 }  // namespace
 
+// `heads`, or the error for a row that names no revision file.
 Result<Heads> known_heads(Heads heads, const model::RevisionGraph& graph,
                           const std::string& version_table) {
   for (const auto& h : heads) {
