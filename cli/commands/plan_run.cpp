@@ -232,7 +232,8 @@ Result<void> run_rehearse(const std::string& target, const StepPlanner& planner,
       source_db = *rows[0][0];
     }
     std::string admin_db = source_db == "postgres" ? "template1" : "postgres";
-    DISTIL_TRY(std::string admin_info, db::postgres::conninfo_with_database(url.conninfo, admin_db));
+    DISTIL_TRY(std::string admin_info,
+               db::postgres::conninfo_with_database(url.conninfo, admin_db));
     DISTIL_TRY(auto a, db::postgres::PgConnection::open(admin_info));
     admin = std::move(a);
     const std::string copy_db = "distil_rehearse_" + tag;
@@ -261,7 +262,8 @@ Result<void> run_rehearse(const std::string& target, const StepPlanner& planner,
       (void)admin_raw->execute("DROP DATABASE IF EXISTS " + emitters::quote_identifier(copy_db) +
                                " WITH (FORCE)");
     };
-    DISTIL_TRY(std::string copy_info, db::postgres::conninfo_with_database(url.conninfo, copy_db));
+    DISTIL_TRY(std::string copy_info,
+               db::postgres::conninfo_with_database(url.conninfo, copy_db));
     DISTIL_TRY(auto c, db::postgres::PgConnection::open(copy_info, config->schema));
     copy = std::move(c);
   }

@@ -335,7 +335,8 @@ Result<void> PgConnection::lock_migrations(int timeout_ms) {
 
 std::string PgConnection::describe() const { return url_of(conn_); }
 
-Result<std::string> conninfo_with_database(const std::string& conninfo, const std::string& dbname) {
+Result<std::string> conninfo_with_database(const std::string& conninfo,
+                                           const std::string& dbname) {
   DISTIL_CHECK(load_libpq());
   char* err = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &err);
