@@ -3,9 +3,13 @@
 // replaced whole.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -71,6 +75,45 @@ class Fields {
   std::string_view rest_;
   bool ok_ = true;
 };
+
+// The whole file when it starts with `magic`, else nothing. The magic is read first: another
+// build's cache is megabytes that need not be allocated (and freeing them raises malloc's
+// mmap threshold, which left the rest of the run a few MB larger).
+inline std::string read_if_starts_with(const std::filesystem::path& file,
+                                       std::string_view magic) {
+  std::string text;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  auto read_into = [fd](char* data, std::size_t size) {
+    std::size_t done = 0;
+    while (done < size) {
+      const ssize_t n = ::read(fd, data + done, size - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  };
+  struct stat st {};
+  std::string head(magic.size(), '\0');
+  if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) > magic.size() &&
+      read_into(head.data(), head.size()) == head.size() && head == magic) {
+    text.resize(static_cast<std::size_t>(st.st_size));
+    std::copy(head.begin(), head.end(), text.begin());
+    text.resize(head.size() + read_into(text.data() + head.size(), text.size() - head.size()));
+  }
+  ::close(fd);
+  return text;
+}
+
+// A file modified after this time (ns since the epoch: two seconds ago) may change again
+// within the same timestamp tick at the same size ("racy git"): the caches never trust it,
+// and parse it again until it is older.
+inline long long racy_after() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() -
+         2'000'000'000LL;
+}
 
 // Writes `file` beside it and renames it into place: a reader sees the old file or the new
 // one, never half. Best effort: when the folder cannot be written to or a write fails,

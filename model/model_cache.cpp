@@ -2,12 +2,9 @@
 // then per file its name, size, mtime (ns), inode and its tables, every field a netstring.
 #include "model/model_cache.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 #include "model/cache_io.hpp"
@@ -29,34 +26,6 @@ std::optional<struct stat> stat_of(const char* path) {
 
 long long mtime_ns(const struct stat& st) {
   return static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec;
-}
-
-// The whole file when it starts with `magic`, else nothing. The magic is read first: another
-// build's cache is megabytes that need not be allocated (and freeing them raises malloc's
-// mmap threshold, which left the rest of the run a few MB larger).
-std::string read_if_starts_with(const std::filesystem::path& file, std::string_view magic) {
-  std::string text;
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return text;
-  auto read_into = [fd](char* data, std::size_t size) {
-    std::size_t done = 0;
-    while (done < size) {
-      const ssize_t n = ::read(fd, data + done, size - done);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    return done;
-  };
-  struct stat st {};
-  std::string head(magic.size(), '\0');
-  if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) > magic.size() &&
-      read_into(head.data(), head.size()) == head.size() && head == magic) {
-    text.resize(static_cast<std::size_t>(st.st_size));
-    std::copy(head.begin(), head.end(), text.begin());
-    text.resize(head.size() + read_into(text.data() + head.size(), text.size() - head.size()));
-  }
-  ::close(fd);
-  return text;
 }
 
 void put_optional(std::string& out, const std::optional<std::string>& value) {
@@ -241,7 +210,7 @@ ModelCache ModelCache::open(const std::filesystem::path& folder,
     }
     cache.stamps_.push_back(stamp);
   }
-  cache.text_ = read_if_starts_with(cache.cache_file_, cache.executable_);
+  cache.text_ = cache_io::read_if_starts_with(cache.cache_file_, cache.executable_);
   std::unordered_map<std::string_view, std::pair<Stamp, std::string_view>> entries;
   if (std::string_view(cache.text_).starts_with(cache.executable_)) {
     Fields f(std::string_view(cache.text_).substr(cache.executable_.size()));
@@ -279,12 +248,8 @@ void ModelCache::save() const {
   bool parsed = false;
   for (const auto& r : recorded_) parsed = parsed || !r.empty();
   if (!enabled_ || (!dirty_ && !parsed)) return;
-  // A file modified in the last two seconds may change again within the same timestamp tick
-  // at the same size ("racy git"): it stays out, and is parsed again until older.
-  const long long racy_after = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count() -
-                               2'000'000'000LL;
+  // A racy file (cache_io::racy_after) stays out, and is parsed again until older.
+  const long long racy_after = cache_io::racy_after();
   // Streamed record by record: a copy of the whole cache would add to the command's peak.
   cache_io::replace_file(cache_file_, [&](std::ostream& o) {
     o << executable_;

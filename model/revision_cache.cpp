@@ -1,6 +1,7 @@
 // The header cache of a versions folder. Format: the magic line, the folder's stamp, then
-// one record per file in name order, every field a netstring ("<length>:<bytes>,"), so any
-// byte of a message round-trips.
+// per file in name order its name, stamp and header (one field holding the header's own
+// fields), every field a netstring ("<length>:<bytes>,"), so any byte of a message
+// round-trips, and a header is decoded only when its file's stamp still matches.
 #include "model/revision_cache.hpp"
 
 #include <dirent.h>
@@ -9,7 +10,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -25,7 +25,7 @@ namespace {
 using cache_io::Fields;
 using cache_io::put;
 
-constexpr std::string_view kMagic = "distil-revision-cache 2\n";
+constexpr std::string_view kMagic = "distil-revision-cache 3\n";
 
 // As git's index: size, mtime, inode, and ctime, which no tool can set back (utime() sets
 // it to now), so a folder whose entries changed and whose mtime was restored still differs.
@@ -68,10 +68,25 @@ struct Cache {
   std::vector<Record> records;
 };
 
-// Reads a header's fields into `out`, or only steps over them when `out` is null.
-void decode_header(Fields& f, Revision* out) {
-  Revision skipped;
-  Revision& r = out != nullptr ? *out : skipped;
+// A header's fields, as one cache field.
+std::string encode_header(const Revision& r) {
+  std::string out;
+  put(out, r.id);
+  put(out, r.down_revisions);
+  put(out, r.message);
+  put(out, r.create_date);
+  put(out, r.branch_labels);
+  put(out, r.depends_on);
+  put(out, r.transactional ? 1 : 0);
+  put(out, r.content_hash);
+  put(out, r.number);
+  put(out, r.line);
+  return out;
+}
+
+// encode_header's text back into `r`; false when it is malformed.
+bool decode_header(std::string_view header, Revision& r) {
+  Fields f(header);
   r.id = f.next();
   r.down_revisions = f.list();
   r.message = f.next();
@@ -83,38 +98,21 @@ void decode_header(Fields& f, Revision* out) {
   r.number = static_cast<int>(f.number());
   r.line = static_cast<int>(f.number());
   r.ops_loaded = false;
+  return f.ok() && f.done();
 }
 
 Cache read_cache(const std::filesystem::path& file) {
   Cache cache;
-  // One read() of the whole file (an ifstream copied through a stringstream was a tenth of
-  // `heads` at 10,000 revisions).
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return cache;
-  std::string& text = cache.text;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-    text.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    text.resize(done);
-  }
-  ::close(fd);
-  if (!std::string_view(text).starts_with(kMagic)) return cache;
-  Fields f(std::string_view(text).substr(kMagic.size()));
+  cache.text = cache_io::read_if_starts_with(file, kMagic);
+  if (cache.text.empty()) return cache;
+  Fields f(std::string_view(cache.text).substr(kMagic.size()));
   cache.folder = read_stamp(f);
-  cache.records.reserve(text.size() / 200);
+  cache.records.reserve(cache.text.size() / 200);
   while (f.ok() && !f.done()) {
     Record r;
     r.name = f.next();
     r.stamp = read_stamp(f);
-    const std::string_view rest = f.rest();
-    decode_header(f, nullptr);
-    r.header = rest.substr(0, rest.size() - f.rest().size());
+    r.header = f.next();
     if (f.ok()) cache.records.push_back(r);
   }
   if (!f.ok()) {
@@ -183,7 +181,8 @@ bool list_with_stamps(int dir_fd, const FileStamp& folder, const Cache& cache,
     if (yaml::is_revision_file_name(name)) out.push_back({std::string(name), {}, false});
   }
   ::closedir(dir);
-  std::sort(out.begin(), out.end(), [](const Listed& a, const Listed& b) { return a.name < b.name; });
+  std::sort(out.begin(), out.end(),
+            [](const Listed& a, const Listed& b) { return a.name < b.name; });
   stat_all(dir_fd, out);
   std::erase_if(out, [](const Listed& l) { return !l.regular; });
   return true;
@@ -192,8 +191,7 @@ bool list_with_stamps(int dir_fd, const FileStamp& folder, const Cache& cache,
 void write_cache(const std::filesystem::path& file, const FileStamp& folder,
                  const std::vector<Listed>& files, const std::vector<Revision>& revisions,
                  long long racy_after) {
-  // A file modified in the last two seconds may change again within the same timestamp
-  // tick at the same size ("racy git"): it stays out, and is parsed again until older. The
+  // A racy file (cache_io::racy_after) stays out, and is parsed again until older. The
   // folder's stamp is kept only when every file is in and the folder is not racy either.
   bool complete = folder.mtime_ns < racy_after;
   for (const Listed& l : files) complete = complete && l.stamp.mtime_ns < racy_after;
@@ -201,19 +199,9 @@ void write_cache(const std::filesystem::path& file, const FileStamp& folder,
   put_stamp(out, complete ? folder : FileStamp{});
   for (size_t i = 0; i < files.size(); ++i) {
     if (files[i].stamp.mtime_ns >= racy_after) continue;
-    const Revision& r = revisions[i];
     put(out, files[i].name);
     put_stamp(out, files[i].stamp);
-    put(out, r.id);
-    put(out, r.down_revisions);
-    put(out, r.message);
-    put(out, r.create_date);
-    put(out, r.branch_labels);
-    put(out, r.depends_on);
-    put(out, r.transactional ? 1 : 0);
-    put(out, r.content_hash);
-    put(out, r.number);
-    put(out, r.line);
+    put(out, encode_header(revisions[i]));
   }
   // The cache's own folder (a file of that name is the cache of an earlier version).
   std::error_code ec;
@@ -250,9 +238,7 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
 
   std::vector<Revision> out;
   out.reserve(files.size());
-  const long long racy_after =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch()).count() - 2'000'000'000LL;
+  const long long racy_after = cache_io::racy_after();
   // A new folder stamp is worth writing only once it can be kept (out of the racy window).
   bool changed = cached.records.size() != files.size() ||
                  (!(cached.folder == folder_stamp) && folder_stamp.mtime_ns < racy_after);
@@ -262,22 +248,21 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
   for (const Listed& file : files) {
     while (record != cached.records.end() && record->name < file.name) ++record;
     std::string path = prefix + file.name;
-    if (record != cached.records.end() && record->name == file.name &&
-        record->stamp == file.stamp) {
-      Fields f(record->header);
-      decode_header(f, &out.emplace_back());
-    } else {
-      DISTIL_TRY(Revision rev, yaml::load_revision(path));
+    Revision rev;
+    const bool hit = record != cached.records.end() && record->name == file.name &&
+                     record->stamp == file.stamp && decode_header(record->header, rev);
+    if (!hit) {
+      DISTIL_TRY(rev, yaml::load_revision(path));
       rev.upgrade.clear();
       rev.downgrade.clear();
       rev.upgrade_lines.clear();
       rev.downgrade_lines.clear();
       rev.ops_loaded = false;
-      out.push_back(std::move(rev));
       changed = true;
       ++stats.parsed;
     }
-    out.back().path = std::move(path);
+    rev.path = std::move(path);
+    out.push_back(std::move(rev));
   }
   if (changed) write_cache(folder / kRevisionCacheFile, folder_stamp, files, out, racy_after);
   if (stats_out != nullptr) *stats_out = stats;

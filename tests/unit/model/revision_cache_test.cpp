@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -202,4 +203,24 @@ TEST_CASE("a cache file of an earlier version is replaced by the cache's folder"
   CHECK(fs::exists(f.dir / kRevisionCacheFile));
   CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
   CHECK(s.parsed == 0);
+}
+
+TEST_CASE("a cached header that does not decode is parsed from its file again") {
+  Folder f;
+  f.write("0001_a.yaml", revision("a1", "", "first"));
+  HeaderLoadStats s;
+  REQUIRE(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  std::string cache;
+  {
+    std::ifstream in(f.dir / kRevisionCacheFile, std::ios::binary);
+    cache.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // The header's own first field, the id, loses its closing comma; the record around it
+  // keeps its length, so only the header is malformed.
+  const auto at = cache.find("2:a1,");
+  REQUIRE(at != std::string::npos);
+  cache[at + 4] = ';';
+  std::ofstream(f.dir / kRevisionCacheFile, std::ios::binary | std::ios::trunc) << cache;
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  CHECK(s.parsed == 1);
 }
