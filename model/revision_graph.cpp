@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -25,8 +25,11 @@ namespace {
 struct EdgeKind {
   bool depends = false;
 };
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
-                                    boost::no_property, EdgeKind>;
+// Built once and never changed: Boost's compressed sparse row graph keeps every edge in a
+// few flat arrays (an adjacency list allocates per vertex and per edge, which dominated
+// building a graph of 10,000 revisions).
+using Graph =
+    boost::compressed_sparse_row_graph<boost::bidirectionalS, boost::no_property, EdgeKind>;
 using Vertex = Graph::vertex_descriptor;
 using Marks = std::vector<char>;         // one flag per vertex
 using Position = std::optional<Vertex>;  // a point of a walk; nullopt is "base"
@@ -90,7 +93,9 @@ struct RevisionGraph::Impl {
   std::vector<Revision> revisions;  // vertex v is revisions[v]; never changes after build
   Graph graph;
   std::unordered_map<std::string_view, Vertex> by_id;
-  std::vector<std::pair<std::string_view, Vertex>> ids_sorted;  // for prefix look-ups
+  // For prefix look-ups; sorted on the first one (most commands never need it).
+  mutable std::vector<std::pair<std::string_view, Vertex>> ids_sorted;
+  mutable std::once_flag ids_sorted_once;
   std::vector<Label> labels;
   std::unordered_map<std::string_view, std::size_t> label_by_name;
   std::vector<std::vector<std::size_t>> labels_of;  // per vertex, sorted indices into `labels`
@@ -144,9 +149,24 @@ struct RevisionGraph::Impl {
       if (with_depends || !graph[*it].depends) f(boost::target(*it, graph));
     }
   }
+  // The down_revisions of `v`, in the order its file names them (the graph keeps a vertex's
+  // parents in vertex order).
   std::vector<Vertex> down_parents(Vertex v) const {
     std::vector<Vertex> out;
-    for_each_parent(v, false, [&](Vertex p) { out.push_back(p); });
+    for (const std::string& id : rev(v).down_revisions) {
+      Vertex p = by_id.at(id);
+      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
+    return out;
+  }
+  // Its down_revisions, then its depends_on (which may name a branch label), as above.
+  std::vector<Vertex> declared_parents(Vertex v) const {
+    std::vector<Vertex> out = down_parents(v);
+    for (const std::string& name : rev(v).depends_on) {
+      auto id = by_id.find(name);
+      Vertex p = id != by_id.end() ? id->second : labels[label_by_name.at(name)].owner;
+      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
     return out;
   }
   std::vector<Vertex> down_children(Vertex v) const {
@@ -250,8 +270,6 @@ struct RevisionGraph::Impl {
                                              id, where_text(it->second), where_text(v)));
       }
     }
-    ids_sorted.assign(by_id.begin(), by_id.end());
-    std::sort(ids_sorted.begin(), ids_sorted.end());
     return {};
   }
   std::string where_text(Vertex v) const {
@@ -282,7 +300,10 @@ struct RevisionGraph::Impl {
   }
 
   Result<void> add_edges() {
-    graph = Graph(size());
+    std::vector<std::pair<Vertex, Vertex>> edges;
+    std::vector<EdgeKind> kinds;
+    edges.reserve(size());
+    kinds.reserve(size());
     struct Missing {
       Vertex v;
       const char* field;
@@ -302,13 +323,18 @@ struct RevisionGraph::Impl {
           missing.push_back({v, depends ? "depends_on" : "down_revision", name});
         } else if (std::find(parents.begin(), parents.end(), *p) == parents.end()) {
           parents.push_back(*p);
-          boost::add_edge(*p, v, EdgeKind{depends}, graph);
+          edges.emplace_back(*p, v);
+          kinds.push_back(EdgeKind{depends});
         }
       };
       for (const std::string& d : rev(v).down_revisions) add(d, false);
       for (const std::string& d : rev(v).depends_on) add(d, true);
     }
-    if (missing.empty()) return {};
+    if (missing.empty()) {
+      graph = Graph(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(),
+                    kinds.begin(), size());
+      return {};
+    }
     const Missing& first = missing.front();
     std::string message = fmt::format("{} '{}' is not a known revision", first.field, first.id);
     for (std::size_t i = 1; i < missing.size(); ++i) {
@@ -362,9 +388,9 @@ struct RevisionGraph::Impl {
       seen_at[v] = path.size();
       path.push_back(v);
       Vertex next = v;
-      for_each_parent(v, true, [&](Vertex p) {
+      for (Vertex p : declared_parents(v)) {
         if (!emitted[p] && next == v) next = p;
-      });
+      }
       if (next == v) break;  // a self-loop
       v = next;
     }
@@ -407,6 +433,10 @@ struct RevisionGraph::Impl {
   Result<Vertex> lookup_id(std::string_view name) const {
     if (auto it = by_id.find(name); it != by_id.end()) return it->second;
     // As Alembic: a prefix matches ids longer than three characters.
+    std::call_once(ids_sorted_once, [this] {
+      ids_sorted.assign(by_id.begin(), by_id.end());
+      std::sort(ids_sorted.begin(), ids_sorted.end());
+    });
     std::vector<Vertex> found;
     auto it = std::lower_bound(ids_sorted.begin(), ids_sorted.end(),
                                std::pair<std::string_view, Vertex>{name, 0});

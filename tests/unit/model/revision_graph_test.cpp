@@ -535,4 +535,16 @@ TEST_CASE("10,000 revisions with branches, merges and depends_on: every step fol
         Ids{"t2", "t1", "t0", "m_2498", "r_2498", "l2_2498", "l1_2498"});
 }
 
+TEST_CASE("a merge's parents are named in the order its file lists them") {
+  // c comes before b among the vertices, and m lists b first.
+  RevisionGraph graph =
+      graph_of({rev("a"), rev("c", {"a"}), rev("b", {"a"}), rev("m", {"b", "c"})});
+  CHECK(contains(error_of(graph.plan_downgrade({"m"}, "-1")).message,
+                 "revision m merges several revisions (b, c)"));
+  RevisionGraph reversed =
+      graph_of({rev("a"), rev("b", {"a"}), rev("c", {"a"}), rev("m", {"c", "b"})});
+  CHECK(contains(error_of(reversed.plan_downgrade({"m"}, "-1")).message,
+                 "revision m merges several revisions (c, b)"));
+}
+
 }  // namespace distil::model
