@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace distil::model::cache_io {
@@ -76,34 +78,54 @@ class Fields {
   bool ok_ = true;
 };
 
-// The whole file when it starts with `magic`, else nothing. The magic is read first: another
-// build's cache is megabytes that need not be allocated (and freeing them raises malloc's
-// mmap threshold, which left the rest of the run a few MB larger).
-inline std::string read_if_starts_with(const std::filesystem::path& file,
-                                       std::string_view magic) {
-  std::string text;
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return text;
-  auto read_into = [fd](char* data, std::size_t size) {
-    std::size_t done = 0;
-    while (done < size) {
-      const ssize_t n = ::read(fd, data + done, size - done);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
+// A cache file mapped read-only, when it starts with `magic` (else empty). Mapping instead
+// of reading leaves the kernel's page cache as the only copy: no allocation of megabytes,
+// no copy, and pages mapped in batches as they are touched. The caches replace their files
+// by rename (replace_file), so a mapped file never changes under its reader.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const std::filesystem::path& file, std::string_view magic) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<std::size_t>(st.st_size) > magic.size()) {
+      const auto size = static_cast<std::size_t>(st.st_size);
+      void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (data != MAP_FAILED) {
+        data_ = static_cast<const char*>(data);
+        size_ = size;
+        if (!text().starts_with(magic)) reset();
+      }
     }
-    return done;
-  };
-  struct stat st {};
-  std::string head(magic.size(), '\0');
-  if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) > magic.size() &&
-      read_into(head.data(), head.size()) == head.size() && head == magic) {
-    text.resize(static_cast<std::size_t>(st.st_size));
-    std::copy(head.begin(), head.end(), text.begin());
-    text.resize(head.size() + read_into(text.data() + head.size(), text.size() - head.size()));
+    ::close(fd);
   }
-  ::close(fd);
-  return text;
-}
+  MappedFile(MappedFile&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  MappedFile& operator=(MappedFile&& other) noexcept {
+    if (this != &other) {
+      reset();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() { reset(); }
+
+  std::string_view text() const { return {data_, size_}; }
+  void reset() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+    data_ = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 // A file modified after this time (ns since the epoch: two seconds ago) may change again
 // within the same timestamp tick at the same size ("racy git"): the caches never trust it,

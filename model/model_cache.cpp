@@ -210,10 +210,10 @@ ModelCache ModelCache::open(const std::filesystem::path& folder,
     }
     cache.stamps_.push_back(stamp);
   }
-  cache.text_ = cache_io::read_if_starts_with(cache.cache_file_, cache.executable_);
+  cache.text_ = cache_io::MappedFile(cache.cache_file_, cache.executable_);
   std::unordered_map<std::string_view, std::pair<Stamp, std::string_view>> entries;
-  if (std::string_view(cache.text_).starts_with(cache.executable_)) {
-    Fields f(std::string_view(cache.text_).substr(cache.executable_.size()));
+  if (!cache.text_.text().empty()) {
+    Fields f(cache.text_.text().substr(cache.executable_.size()));
     while (f.ok() && !f.done()) {
       const std::string_view name = f.next();
       Stamp stamp{f.number(), f.number(), f.number()};
@@ -231,7 +231,7 @@ ModelCache ModelCache::open(const std::filesystem::path& folder,
     }
   }
   cache.dirty_ = used != files.size() || entries.size() != files.size();
-  if (used == 0) cache.text_ = std::string();  // another build's, or all stale: freed now
+  if (used == 0) cache.text_.reset();  // another build's, or all stale: unmapped now
   return cache;
 }
 

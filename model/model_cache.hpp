@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/cache_io.hpp"
 #include "model/schema.hpp"
 
 namespace distil::model {
@@ -54,7 +55,7 @@ class ModelCache {
   std::string executable_;             // the stamp of the running binary, as the magic line
   std::vector<std::string> files_;     // paths, as the parser names them in origins
   std::vector<std::optional<Stamp>> stamps_;
-  std::string text_;                   // the cache as read
+  cache_io::MappedFile text_;          // the cache as mapped
   std::vector<std::string_view> hits_;  // per file: its record in text_, when fresh
   std::vector<std::string> recorded_;   // per file: its record for the next save, once parsed
   bool enabled_ = false;

@@ -6,10 +6,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -59,11 +63,11 @@ struct Record {
   std::string_view header;
 };
 
-// The cache file as read. `folder` is the versions folder's stamp when `records` name every
-// revision file it held (a folder's mtime changes whenever a file is added, removed or
+// The cache file as mapped. `folder` is the versions folder's stamp when `records` name
+// every revision file it held (a folder's mtime changes whenever a file is added, removed or
 // renamed in it); zero when the listing cannot be trusted.
 struct Cache {
-  std::string text;
+  cache_io::MappedFile file;
   FileStamp folder;
   std::vector<Record> records;
 };
@@ -103,11 +107,11 @@ bool decode_header(std::string_view header, Revision& r) {
 
 Cache read_cache(const std::filesystem::path& file) {
   Cache cache;
-  cache.text = cache_io::read_if_starts_with(file, kMagic);
-  if (cache.text.empty()) return cache;
-  Fields f(std::string_view(cache.text).substr(kMagic.size()));
+  cache.file = cache_io::MappedFile(file, kMagic);
+  if (cache.file.text().empty()) return cache;
+  Fields f(cache.file.text().substr(kMagic.size()));
   cache.folder = read_stamp(f);
-  cache.records.reserve(cache.text.size() / 200);
+  cache.records.reserve(cache.file.text().size() / 200);
   while (f.ok() && !f.done()) {
     Record r;
     r.name = f.next();
@@ -122,54 +126,74 @@ Cache read_cache(const std::filesystem::path& file) {
   return cache;
 }
 
-// One file of the folder: its name and stat.
+// One file of the folder: its name (in the mapped cache, or in `Listing::owned`) and stat.
 struct Listed {
-  std::string name;
+  std::string_view name;
   FileStamp stamp;
   bool regular = false;
 };
 
-// The stat of every file, relative to the folder. A stat walks the path (several
-// microseconds each on a virtual machine), so 10,000 files are split among threads, as
-// git's preload-index does.
-void stat_all(int dir_fd, std::vector<Listed>& files) {
-  auto stat_range = [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      struct stat st {};
-      Listed& file = files[i];
-      file.regular = ::fstatat(dir_fd, file.name.c_str(), &st, 0) == 0 && S_ISREG(st.st_mode);
-      if (file.regular) file.stamp = stamp_of(st);
+struct Listing {
+  std::vector<Listed> files;
+  std::vector<std::string> owned;  // names read from the folder
+};
+
+// Takes the stat of every file, relative to the folder, and calls `also(i)` for each file
+// i after its stat (decoding its cached header, say). A stat walks the path (several
+// microseconds each on a virtual machine), so from 1000 files the caller and helper threads
+// take batches of files in turn, as git's preload-index does.
+template <class Also>
+void for_each_file(int dir_fd, std::vector<Listed>& files, Also&& also) {
+  constexpr size_t kBatch = 64;
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    char name[NAME_MAX + 1];
+    for (;;) {
+      const size_t begin = next.fetch_add(kBatch, std::memory_order_relaxed);
+      if (begin >= files.size()) return;
+      const size_t end = std::min(files.size(), begin + kBatch);
+      for (size_t i = begin; i < end; ++i) {
+        Listed& file = files[i];
+        file.regular = false;
+        if (file.name.size() <= NAME_MAX) {  // else not a name this folder can hold
+          std::copy(file.name.begin(), file.name.end(), name);
+          name[file.name.size()] = '\0';
+          struct stat st {};
+          file.regular = ::fstatat(dir_fd, name, &st, 0) == 0 && S_ISREG(st.st_mode);
+          if (file.regular) file.stamp = stamp_of(st);
+        }
+        also(i);
+      }
     }
   };
-  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 4);
-  if (files.size() < 1000 || threads == 1) {
-    stat_range(0, files.size());
-    return;
-  }
   std::vector<std::thread> helpers;
-  const size_t share = (files.size() + threads - 1) / threads;
-  for (size_t t = 1; t < threads; ++t)
-    helpers.emplace_back(stat_range, std::min(files.size(), t * share),
-                         std::min(files.size(), (t + 1) * share));
-  stat_range(0, std::min(files.size(), share));
+  if (files.size() >= 1000) {
+    const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 4);
+    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  }
+  work();
   for (auto& h : helpers) h.join();
 }
 
-// The revision files (as yaml::list_revision_files: *.yaml, not starting with '.', regular
-// files, sorted by name) with their stat. When the folder's stamp is the one the cache
-// recorded, no file was added, removed or renamed since, so the cache's names are the
-// listing and the folder is not read.
-bool list_with_stamps(int dir_fd, const FileStamp& folder, const Cache& cache,
-                      std::vector<Listed>& out, HeaderLoadStats& stats) {
-  if (folder.mtime_ns != 0 && folder == cache.folder) {
-    out.reserve(cache.records.size());
-    for (const Record& r : cache.records) out.push_back({std::string(r.name), {}, false});
-    stat_all(dir_fd, out);
-    if (std::all_of(out.begin(), out.end(), [](const Listed& l) { return l.regular; }))
-      return true;
-    out.clear();  // a name is no longer a regular file: read the folder after all
-  }
-  stats.read_folder = true;
+// Maps the pages of [data, data + bytes) at once: one call instead of a page fault per page
+// (a few microseconds each on a virtual machine) when thousands of headers are written into
+// a new array. Best effort (MADV_POPULATE_WRITE is Linux 5.14).
+void prefault(void* data, size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(page - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
+// The revision files (as yaml::list_revision_files: *.yaml, not starting with '.', sorted
+// by name, regular files), stat taken, from the folder's entries. False when the folder
+// cannot be read.
+bool read_folder(int dir_fd, Listing& out) {
   const int fd = ::dup(dir_fd);
   DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
   if (dir == nullptr) {
@@ -178,13 +202,15 @@ bool list_with_stamps(int dir_fd, const FileStamp& folder, const Cache& cache,
   }
   while (const dirent* entry = ::readdir(dir)) {
     std::string_view name(entry->d_name);
-    if (yaml::is_revision_file_name(name)) out.push_back({std::string(name), {}, false});
+    if (yaml::is_revision_file_name(name)) out.owned.emplace_back(name);
   }
   ::closedir(dir);
-  std::sort(out.begin(), out.end(),
-            [](const Listed& a, const Listed& b) { return a.name < b.name; });
-  stat_all(dir_fd, out);
-  std::erase_if(out, [](const Listed& l) { return !l.regular; });
+  std::sort(out.owned.begin(), out.owned.end());
+  out.files.clear();
+  out.files.reserve(out.owned.size());
+  for (const std::string& name : out.owned) out.files.push_back({name, {}, false});
+  for_each_file(dir_fd, out.files, [](size_t) {});
+  std::erase_if(out.files, [](const Listed& l) { return !l.regular; });
   return true;
 }
 
@@ -231,13 +257,44 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
   FileStamp folder_stamp;
   if (::fstat(dir_fd, &dir_st) == 0) folder_stamp = stamp_of(dir_st);
   const Cache cached = read_cache(folder / kRevisionCacheFile);
-  std::vector<Listed> files;
-  const bool listed = list_with_stamps(dir_fd, folder_stamp, cached, files, stats);
-  ::close(dir_fd);
-  if (!listed) return listing_error(folder);
 
+  Listing listing;
   std::vector<Revision> out;
-  out.reserve(files.size());
+  // Per file, when the cache's names are the listing: its cached header decoded into out[i].
+  std::vector<char> decoded;
+  if (folder_stamp.mtime_ns != 0 && folder_stamp == cached.folder) {
+    // No file was added, removed or renamed since the cache was written: its names are the
+    // listing and the folder is not read. The headers are decoded along with the stats; a
+    // header is kept where its file's stat still matches.
+    const size_t n = cached.records.size();
+    listing.files.reserve(n);
+    for (const Record& r : cached.records) listing.files.push_back({r.name, {}, false});
+    out.reserve(n);
+    prefault(out.data(), n * sizeof(Revision));
+    out.resize(n);
+    decoded.resize(n);
+    for_each_file(dir_fd, listing.files, [&](size_t i) {
+      decoded[i] = decode_header(cached.records[i].header, out[i]);
+    });
+    if (!std::all_of(listing.files.begin(), listing.files.end(),
+                     [](const Listed& l) { return l.regular; })) {
+      // A name is no longer a regular file: read the folder after all.
+      listing.files.clear();
+      out.clear();
+      decoded.clear();
+    }
+  }
+  if (listing.files.empty()) {
+    stats.read_folder = true;
+    if (!read_folder(dir_fd, listing)) {
+      ::close(dir_fd);
+      return listing_error(folder);
+    }
+    out.resize(listing.files.size());
+  }
+  ::close(dir_fd);
+
+  const std::vector<Listed>& files = listing.files;
   const long long racy_after = cache_io::racy_after();
   // A new folder stamp is worth writing only once it can be kept (out of the racy window).
   bool changed = cached.records.size() != files.size() ||
@@ -245,14 +302,21 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
   const std::string prefix = (folder / "").string();
   // Both lists are in name order (the cache is written in the listing's order): one merge.
   auto record = cached.records.begin();
-  for (const Listed& file : files) {
-    while (record != cached.records.end() && record->name < file.name) ++record;
-    std::string path = prefix + file.name;
-    Revision rev;
-    const bool hit = record != cached.records.end() && record->name == file.name &&
-                     record->stamp == file.stamp && decode_header(record->header, rev);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const Listed& file = files[i];
+    bool hit = false;
+    if (!decoded.empty()) {
+      hit = decoded[i] && cached.records[i].stamp == file.stamp;
+    } else {
+      while (record != cached.records.end() && record->name < file.name) ++record;
+      hit = record != cached.records.end() && record->name == file.name &&
+            record->stamp == file.stamp && decode_header(record->header, out[i]);
+    }
+    std::string path = prefix;
+    path += file.name;
     if (!hit) {
-      DISTIL_TRY(rev, yaml::load_revision(path));
+      DISTIL_TRY(out[i], yaml::load_revision(path));
+      Revision& rev = out[i];
       rev.upgrade.clear();
       rev.downgrade.clear();
       rev.upgrade_lines.clear();
@@ -261,8 +325,7 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
       changed = true;
       ++stats.parsed;
     }
-    rev.path = std::move(path);
-    out.push_back(std::move(rev));
+    out[i].path = std::move(path);
   }
   if (changed) write_cache(folder / kRevisionCacheFile, folder_stamp, files, out, racy_after);
   if (stats_out != nullptr) *stats_out = stats;

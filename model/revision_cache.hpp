@@ -1,8 +1,8 @@
 // Revision headers without re-parsing YAML: `history`, `heads`, `current`, `branches`,
 // `stamp` and `graph` need ids, parents, labels, messages and hashes, never ops. A cache in
 // the versions folder (`.distil-cache/headers`) keeps the headers of every file, keyed by
-// the file's name, size, modification time (ns) and inode, as git's index does; a file whose
-// stat changed is parsed again. It also keeps the folder's own stamp: while that is
+// the file's name, size, modification time (ns), inode and ctime, as git's index does; a
+// file whose stat changed is parsed again. It also keeps the folder's own stamp: while that is
 // unchanged no file was added, removed or renamed, so the folder is not listed again (the
 // cache sits in a subfolder so that replacing it leaves that stamp alone). The cache is an
 // accelerator only: unreadable, stale or foreign caches are ignored and rewritten, and a

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -223,4 +224,43 @@ TEST_CASE("a cached header that does not decode is parsed from its file again") 
   std::ofstream(f.dir / kRevisionCacheFile, std::ios::binary | std::ios::trunc) << cache;
   CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
   CHECK(s.parsed == 1);
+}
+
+TEST_CASE("from 1000 files the stats and headers are shared among threads: an edit is still seen") {
+  Folder f;
+  constexpr int kFiles = 1200;  // over the threshold at which helper threads take batches
+  auto name = [](int i) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%05d_r.yaml", i);
+    return std::string(text);
+  };
+  auto id = [](int i) { return "r" + std::to_string(i); };
+  for (int i = 1; i <= kFiles; ++i) {
+    f.write(name(i), revision(id(i), i == 1 ? "" : id(i - 1), "message " + std::to_string(i)));
+  }
+  HeaderLoadStats s;
+  REQUIRE(load_ids(f.dir, s).size() == kFiles);
+  CHECK(s.parsed == kFiles);
+  // The folder's stamp is recorded once its mtime is out of the racy window (see above).
+  f.set_folder_mtime(std::time(nullptr) - 60);
+  REQUIRE(load_ids(f.dir, s).size() == kFiles);
+  auto again = load_revision_headers(f.dir, &s);
+  REQUIRE(again);
+  CHECK_FALSE(s.read_folder);
+  CHECK(s.parsed == 0);
+  REQUIRE(again->size() == kFiles);
+  for (int i : {1, 64, 65, 700, kFiles}) {  // either side of a batch's edge, and the ends
+    CHECK((*again)[i - 1].id == id(i));
+    CHECK((*again)[i - 1].message == "message " + std::to_string(i));
+    CHECK((*again)[i - 1].path == (f.dir / name(i)).string());
+  }
+  // One file in the middle rewritten in place: only it is parsed again, and its new message
+  // replaces the cached one.
+  f.write(name(700), revision(id(700), id(699), "edited " + std::to_string(700)));
+  auto edited = load_revision_headers(f.dir, &s);
+  REQUIRE(edited);
+  CHECK_FALSE(s.read_folder);
+  CHECK(s.parsed == 1);
+  CHECK((*edited)[699].message == "edited 700");
+  CHECK((*edited)[698].message == "message 699");
 }
