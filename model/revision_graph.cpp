@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <queue>
+#include <stdexcept>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -37,6 +38,65 @@ using Position = std::optional<Vertex>;  // a point of a walk; nullopt is "base"
 constexpr std::size_t kMaxIdLength = 32;  // alembic_version.version_num is VARCHAR(32)
 // Alembic refuses these in revision ids: they would make targets such as ID+N ambiguous.
 constexpr std::string_view kIllegalIdChars = "@+-:";
+
+// Revision ids to vertices, with the part of std::unordered_map's interface the graph uses:
+// the pairs in one array and an open-addressing table of their positions (an
+// unordered_map allocates a node per id, which showed in building a graph of 10,000
+// revisions). find() returns end() when the id is unknown.
+class IdIndex {
+ public:
+  using Entry = std::pair<std::string_view, Vertex>;
+
+  void reserve(std::size_t n) {
+    entries_.reserve(n);
+    rehash(n);
+  }
+  // The entry of `id` and true when it was added; the existing entry and false otherwise.
+  std::pair<const Entry*, bool> emplace(std::string_view id, Vertex v) {
+    if (2 * (entries_.size() + 1) > slots_.size()) rehash(2 * (entries_.size() + 1));
+    std::size_t slot = slot_of(id);
+    if (slots_[slot] != kEmpty) return {&entries_[slots_[slot]], false};
+    slots_[slot] = static_cast<std::uint32_t>(entries_.size());
+    entries_.emplace_back(id, v);
+    return {&entries_.back(), true};
+  }
+  const Entry* find(std::string_view id) const {
+    if (slots_.empty()) return end();
+    std::uint32_t at = slots_[slot_of(id)];
+    return at == kEmpty ? end() : &entries_[at];
+  }
+  std::size_t count(std::string_view id) const { return find(id) == end() ? 0 : 1; }
+  Vertex at(std::string_view id) const {
+    const Entry* e = find(id);
+    if (e == end()) throw std::out_of_range("unknown revision id");
+    return e->second;
+  }
+  const Entry* begin() const { return entries_.data(); }
+  const Entry* end() const { return entries_.data() + entries_.size(); }
+
+ private:
+  static constexpr std::uint32_t kEmpty = 0xFFFFFFFF;
+
+  // The slot holding `id`, or the empty slot where it belongs (linear probing; the table is
+  // never more than half full).
+  std::size_t slot_of(std::string_view id) const {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t slot = std::hash<std::string_view>{}(id) & mask;
+    while (slots_[slot] != kEmpty && entries_[slots_[slot]].first != id) slot = (slot + 1) & mask;
+    return slot;
+  }
+  void rehash(std::size_t n) {
+    std::size_t size = 16;
+    while (size < 2 * n) size *= 2;
+    if (size <= slots_.size()) return;
+    slots_.assign(size, kEmpty);
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      slots_[slot_of(entries_[i].first)] = static_cast<std::uint32_t>(i);
+  }
+
+  std::vector<Entry> entries_;
+  std::vector<std::uint32_t> slots_;  // a power of two of them
+};
 
 bool is_reserved(std::string_view name) {
   return name == "head" || name == "heads" || name == "base";
@@ -92,7 +152,7 @@ struct RevisionGraph::Impl {
 
   std::vector<Revision> revisions;  // vertex v is revisions[v]; never changes after build
   Graph graph;
-  std::unordered_map<std::string_view, Vertex> by_id;
+  IdIndex by_id;
   // For prefix look-ups; sorted on the first one (most commands never need it).
   mutable std::vector<std::pair<std::string_view, Vertex>> ids_sorted;
   mutable std::once_flag ids_sorted_once;
