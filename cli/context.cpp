@@ -75,12 +75,14 @@ Result<std::unique_ptr<db::Connection>> Context::connect(bool create) {
   return std::unique_ptr<db::Connection>(std::move(*conn));
 }
 
+// One write per line: std::cerr is unbuffered, so each << would be a system call of its own
+// (three per revision an upgrade runs), and lines of two processes could interleave.
 void Context::log(const std::string& message) {
-  std::cerr << "INFO  [distil] " << message << "\n";
+  std::cerr << ("INFO  [distil] " + message + "\n");
 }
 
 void Context::warn(const std::string& message) {
-  std::cerr << "WARNING [distil] " << message << "\n";
+  std::cerr << ("WARNING [distil] " + message + "\n");
 }
 
 namespace {
