@@ -258,6 +258,12 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
   if (::fstat(dir_fd, &dir_st) == 0) folder_stamp = stamp_of(dir_st);
   const Cache cached = read_cache(folder / kRevisionCacheFile);
 
+  const std::string prefix = (folder / "").string();
+  auto path_of = [&prefix](const Listed& file) {
+    std::string path;
+    path.reserve(prefix.size() + file.name.size());
+    return path.append(prefix).append(file.name);
+  };
   Listing listing;
   std::vector<Revision> out;
   // Per file, when the cache's names are the listing: its cached header decoded into out[i].
@@ -275,6 +281,7 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
     decoded.resize(n);
     for_each_file(dir_fd, listing.files, [&](size_t i) {
       decoded[i] = decode_header(cached.records[i].header, out[i]);
+      out[i].path = path_of(listing.files[i]);
     });
     if (!std::all_of(listing.files.begin(), listing.files.end(),
                      [](const Listed& l) { return l.regular; })) {
@@ -299,7 +306,6 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
   // A new folder stamp is worth writing only once it can be kept (out of the racy window).
   bool changed = cached.records.size() != files.size() ||
                  (!(cached.folder == folder_stamp) && folder_stamp.mtime_ns < racy_after);
-  const std::string prefix = (folder / "").string();
   // Both lists are in name order (the cache is written in the listing's order): one merge.
   auto record = cached.records.begin();
   for (size_t i = 0; i < files.size(); ++i) {
@@ -312,11 +318,12 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
       hit = record != cached.records.end() && record->name == file.name &&
             record->stamp == file.stamp && decode_header(record->header, out[i]);
     }
-    std::string path = prefix;
-    path += file.name;
+    if (out[i].path.empty()) out[i].path = path_of(file);
     if (!hit) {
+      std::string path = std::move(out[i].path);
       DISTIL_TRY(out[i], yaml::load_revision(path));
       Revision& rev = out[i];
+      rev.path = std::move(path);
       rev.upgrade.clear();
       rev.downgrade.clear();
       rev.upgrade_lines.clear();
@@ -325,7 +332,6 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
       changed = true;
       ++stats.parsed;
     }
-    out[i].path = std::move(path);
   }
   if (changed) write_cache(folder / kRevisionCacheFile, folder_stamp, files, out, racy_after);
   if (stats_out != nullptr) *stats_out = stats;
