@@ -7,8 +7,10 @@
 #include <cctype>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -254,40 +256,60 @@ class Differ {
   // references it. In a cycle the foreign keys into the first table by name are dropped
   // first (with the other constraints that go). Returns the table order.
   std::vector<std::string> plan_table_drops() {
-    std::set<std::string> remaining;
-    std::map<std::string, std::vector<ForeignKey>> fks;
+    // The tables to drop, by name, and each one's foreign keys.
+    std::vector<std::string> names;
+    std::vector<std::vector<ForeignKey>> fks;
     for (const auto& [name, table] : current_.tables) {
       if (!desired_.find_table(name)) {
-        remaining.insert(name);
-        for (const ForeignKey& fk : by_name(table.foreign_keys)) fks[name].push_back(fk);
+        names.push_back(name);
+        fks.emplace_back();
+        for (const ForeignKey& fk : by_name(table.foreign_keys)) fks.back().push_back(fk);
       }
     }
-    auto referenced = [&](const std::string& target) {
-      for (const std::string& other : remaining) {
-        if (other == target) continue;
-        for (const ForeignKey& fk : fks[other]) {
-          if (fk.ref_table == target) return true;
-        }
-      }
-      return false;
+    std::map<std::string_view, std::size_t> index;
+    for (std::size_t i = 0; i < names.size(); ++i) index.emplace(names[i], i);
+    // Kahn's algorithm, the first ready table by name first: referers[t] counts the foreign
+    // keys of other dropped tables into t, and t is ready at zero. (Finding the first
+    // unreferenced table by scanning every other table's keys was cubic: 57 s for 2,000.)
+    auto target = [&](const ForeignKey& fk, std::size_t from) -> std::optional<std::size_t> {
+      auto it = index.find(fk.ref_table);
+      if (it == index.end() || it->second == from) return std::nullopt;
+      return it->second;
     };
+    std::vector<std::size_t> referers(names.size(), 0);
+    for (std::size_t i = 0; i < names.size(); ++i)
+      for (const ForeignKey& fk : fks[i])
+        if (auto t = target(fk, i)) ++referers[*t];
+    std::set<std::size_t> ready, left;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      left.insert(i);
+      if (referers[i] == 0) ready.insert(i);
+    }
     std::vector<std::string> order;
-    while (!remaining.empty()) {
-      auto pick = std::find_if(remaining.begin(), remaining.end(),
-                               [&](const std::string& name) { return !referenced(name); });
-      if (pick == remaining.end()) {
-        pick = remaining.begin();
-        for (const std::string& other : remaining) {
-          if (other == *pick) continue;
+    while (!left.empty()) {
+      std::size_t pick = 0;
+      if (!ready.empty()) {
+        pick = *ready.begin();
+      } else {
+        // A cycle: the foreign keys into the first table left are dropped first.
+        pick = *left.begin();
+        for (std::size_t other : left) {
+          if (other == pick) continue;
           std::erase_if(fks[other], [&](const ForeignKey& fk) {
-            if (fk.ref_table != *pick) return false;
-            cycle_fk_drops_.emplace_back(other, fk);
+            if (target(fk, other) != pick) return false;
+            cycle_fk_drops_.emplace_back(names[other], fk);
             return true;
           });
         }
+        referers[pick] = 0;
       }
-      order.push_back(*pick);
-      remaining.erase(pick);
+      ready.erase(pick);
+      left.erase(pick);
+      order.push_back(names[pick]);
+      for (const ForeignKey& fk : fks[pick]) {
+        auto t = target(fk, pick);
+        if (t && left.count(*t) && --referers[*t] == 0) ready.insert(*t);
+      }
     }
     std::sort(cycle_fk_drops_.begin(), cycle_fk_drops_.end(),
               [](const auto& a, const auto& b) {
