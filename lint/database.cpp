@@ -2,7 +2,9 @@
 #include "lint/database.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
+#include <set>
 #include <string>
 
 #include "db/runner.hpp"
@@ -61,9 +63,16 @@ Result<Statistics> gather_statistics(db::Connection& conn, const std::vector<std
                                      std::int64_t count_limit) {
   Statistics stats;
   stats.count_limit = count_limit;
+  // The tables that exist, in one query: asking for each table in turn scanned SQLite's
+  // whole schema table per table (quadratic: dropping 2,000 tables spent most of its time
+  // there).
+  std::set<std::string> existing;
+  if (!tables.empty()) {
+    DISTIL_TRY(auto names, conn.table_names());
+    existing.insert(std::make_move_iterator(names.begin()), std::make_move_iterator(names.end()));
+  }
   for (const std::string& table : tables) {
-    DISTIL_TRY(bool exists, conn.table_exists(table));
-    if (!exists) continue;
+    if (!existing.count(table)) continue;
     const std::string from = emitters::quote_identifier(table);
     const std::string sql =
         count_limit > 0 ? "SELECT count(*) FROM (SELECT 1 FROM " + from + " LIMIT " +
