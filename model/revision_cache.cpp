@@ -17,6 +17,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "model/cache_io.hpp"
@@ -169,7 +170,11 @@ void for_each_file(int dir_fd, std::vector<Listed>& files, Also&& also) {
   std::vector<std::thread> helpers;
   if (files.size() >= 1000) {
     const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 4);
-    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+    try {
+      for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      // No more threads to be had: those started and the caller do the work.
+    }
   }
   work();
   for (auto& h : helpers) h.join();
