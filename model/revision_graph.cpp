@@ -13,7 +13,6 @@
 #include <map>
 #include <mutex>
 #include <queue>
-#include <stdexcept>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -66,11 +65,6 @@ class IdIndex {
     return at == kEmpty ? end() : &entries_[at];
   }
   std::size_t count(std::string_view id) const { return find(id) == end() ? 0 : 1; }
-  Vertex at(std::string_view id) const {
-    const Entry* e = find(id);
-    if (e == end()) throw std::out_of_range("unknown revision id");
-    return e->second;
-  }
   const Entry* begin() const { return entries_.data(); }
   const Entry* end() const { return entries_.data() + entries_.size(); }
 
@@ -209,26 +203,28 @@ struct RevisionGraph::Impl {
       if (with_depends || !graph[*it].depends) f(boost::target(*it, graph));
     }
   }
-  // The down_revisions of `v`, in the order its file names them (the graph keeps a vertex's
-  // parents in vertex order).
-  std::vector<Vertex> down_parents(Vertex v) const {
+  // The revision a down_revision (an id) or a depends_on (an id or, as in Alembic, a
+  // branch label) names; nullopt when there is none.
+  std::optional<Vertex> parent_named(std::string_view name, bool depends) const {
+    if (auto it = by_id.find(name); it != by_id.end()) return it->second;
+    if (auto label = label_by_name.find(name); depends && label != label_by_name.end())
+      return labels[label->second].owner;
+    return std::nullopt;
+  }
+  // The parents of `v` in the order its file names them: its down_revisions, then (with
+  // `with_depends`) its depends_on. The graph keeps a vertex's parents in vertex order.
+  std::vector<Vertex> declared_parents(Vertex v, bool with_depends) const {
     std::vector<Vertex> out;
-    for (const std::string& id : rev(v).down_revisions) {
-      Vertex p = by_id.at(id);
-      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
-    }
+    auto add = [&](const std::string& name, bool depends) {
+      std::optional<Vertex> p = parent_named(name, depends);
+      if (p && std::find(out.begin(), out.end(), *p) == out.end()) out.push_back(*p);
+    };
+    for (const std::string& name : rev(v).down_revisions) add(name, false);
+    if (with_depends)
+      for (const std::string& name : rev(v).depends_on) add(name, true);
     return out;
   }
-  // Its down_revisions, then its depends_on (which may name a branch label), as above.
-  std::vector<Vertex> declared_parents(Vertex v) const {
-    std::vector<Vertex> out = down_parents(v);
-    for (const std::string& name : rev(v).depends_on) {
-      auto id = by_id.find(name);
-      Vertex p = id != by_id.end() ? id->second : labels[label_by_name.at(name)].owner;
-      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
-    }
-    return out;
-  }
+  std::vector<Vertex> down_parents(Vertex v) const { return declared_parents(v, false); }
   std::vector<Vertex> down_children(Vertex v) const {
     std::vector<Vertex> out;
     for_each_child(v, false, [&](Vertex c) { out.push_back(c); });
@@ -373,12 +369,7 @@ struct RevisionGraph::Impl {
     for (Vertex v = 0; v < size(); ++v) {
       std::vector<Vertex> parents;
       auto add = [&](std::string_view name, bool depends) {
-        std::optional<Vertex> p;
-        if (auto it = by_id.find(name); it != by_id.end()) {
-          p = it->second;
-        } else if (auto label = label_by_name.find(name); depends && label != label_by_name.end()) {
-          p = labels[label->second].owner;  // Alembic: depends_on may name a branch label
-        }
+        const std::optional<Vertex> p = parent_named(name, depends);
         if (!p) {
           missing.push_back({v, depends ? "depends_on" : "down_revision", name});
         } else if (std::find(parents.begin(), parents.end(), *p) == parents.end()) {
@@ -448,7 +439,7 @@ struct RevisionGraph::Impl {
       seen_at[v] = path.size();
       path.push_back(v);
       Vertex next = v;
-      for (Vertex p : declared_parents(v)) {
+      for (Vertex p : declared_parents(v, true)) {
         if (!emitted[p] && next == v) next = p;
       }
       if (next == v) break;  // a self-loop
