@@ -122,7 +122,7 @@ class TableCache {
       if (!exists(name)) return fail(conn_.missing_table(name));
       DISTIL_TRY(model::Table table, live_.table(name));
       known_.tables.insert_or_assign(table.name, table);
-      known_.forget_index_names();
+      known_.forget_lookups();
       return table;
     };
     source.triggers = live_.triggers;

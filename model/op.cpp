@@ -351,8 +351,8 @@ void rename_column(Schema& schema, Table& table, const std::string& from, const 
   for (ForeignKey& fk : table.foreign_keys) rename_in(fk.columns);
   for (Check& check : table.checks)
     check.expression = rename_in_expression(check.expression, from, to);
-  for (auto& [name, other] : schema.tables) {  // references to it, its own included
-    for (ForeignKey& fk : other.foreign_keys) {
+  for (const std::string& name : schema.tables_referencing(table.name)) {  // its own too
+    for (ForeignKey& fk : schema.find_table(name)->foreign_keys) {
       if (fk.ref_table == table.name) rename_in(fk.ref_columns);
     }
   }
@@ -372,7 +372,8 @@ std::string column_dependent(const Schema& schema, const Table& table, const std
       return "check constraint " + quoted(ck.name) + " uses it";
     }
   }
-  for (const auto& [name, other] : schema.tables) {
+  for (const std::string& name : schema.tables_referencing(table.name)) {
+    const Table& other = *schema.find_table(name);
     for (const ForeignKey& fk : other.foreign_keys) {
       if (fk.ref_table == table.name && contains(fk.ref_columns, column)) {
         return "foreign key " + quoted(fk.name) + " of table " + quoted(other.name) +
@@ -398,9 +399,9 @@ struct Applier {
 
   Result<void> operator()(const DropTable& op) {
     DISTIL_TRY(Table * table, need_table(schema, op.table.name, "drop_table"));
-    for (const auto& [name, other] : schema.tables) {
+    for (const std::string& name : schema.tables_referencing(table->name)) {
       if (name == table->name) continue;  // a self-reference goes with the table
-      for (const ForeignKey& fk : other.foreign_keys) {
+      for (const ForeignKey& fk : schema.find_table(name)->foreign_keys) {
         if (fk.ref_table == table->name) {
           return model_error("drop_table: foreign key " + quoted(fk.name) + " of table " +
                                  quoted(name) +
@@ -410,6 +411,7 @@ struct Applier {
       }
     }
     schema.tables.erase(table->name);
+    schema.note_table_dropped();
     return {};
   }
 
@@ -423,15 +425,18 @@ struct Applier {
           op.from);
     }
     (void)table;
+    // Who refers to it, read before the rename: its own self-references are then under op.to.
+    const std::vector<std::string> referrers = schema.tables_referencing(op.from);
     auto node = schema.tables.extract(op.from);
     node.key() = op.to;
     node.mapped().name = op.to;
-    schema.tables.insert(std::move(node));
-    for (auto& [name, other] : schema.tables) {  // both dialects follow the rename
-      for (ForeignKey& fk : other.foreign_keys) {
+    const Table& renamed = schema.tables.insert(std::move(node)).position->second;
+    for (const std::string& name : referrers) {  // both dialects follow the rename
+      for (ForeignKey& fk : schema.find_table(name == op.from ? op.to : name)->foreign_keys) {
         if (fk.ref_table == op.from) fk.ref_table = op.to;
       }
     }
+    schema.note_table_renamed(renamed, op.from);
     return {};
   }
 
@@ -531,6 +536,7 @@ struct Applier {
     DISTIL_TRY(Table * table, need_table(schema, op.table, "create_foreign_key"));
     DISTIL_CHECK(check_foreign_key(schema, *table, op.foreign_key));
     table->foreign_keys.push_back(op.foreign_key);
+    schema.note_foreign_key_added(table->name, op.foreign_key.ref_table);
     return {};
   }
 

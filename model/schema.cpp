@@ -100,17 +100,73 @@ const Table* Schema::find_index_owner(std::string_view index) const {
   return nullptr;
 }
 
-void Schema::note_table_added(const Table& table) {
-  if (index_owner_tables_ == kNoIndexNames || index_owner_tables_ + 1 != tables.size()) {
-    index_owner_tables_ = kNoIndexNames;
-    return;
+std::vector<std::string> Schema::tables_referencing(std::string_view table) const {
+  if (referrers_tables_ != tables.size()) {
+    referrers_.clear();
+    for (const auto& [name, other] : tables) {
+      for (const ForeignKey& fk : other.foreign_keys) referrers_[fk.ref_table].push_back(name);
+    }
+    referrers_tables_ = tables.size();
   }
-  for (const Index& ix : table.indexes) index_owner_.insert_or_assign(ix.name, table.name);
-  index_owner_tables_ = tables.size();
+  const auto found = referrers_.find(std::string(table));
+  if (found == referrers_.end()) return {};
+  // Drop the repeats and the stale entries, so the list does not grow with every change.
+  std::vector<std::string>& candidates = found->second;
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  std::erase_if(candidates, [&](const std::string& name) {
+    const Table* other = find_table(name);
+    return other == nullptr ||
+           std::none_of(other->foreign_keys.begin(), other->foreign_keys.end(),
+                        [&](const ForeignKey& fk) { return fk.ref_table == table; });
+  });
+  return candidates;
+}
+
+void Schema::note_table_added(const Table& table) {
+  const bool indexes_known =
+      index_owner_tables_ != kUnknown && index_owner_tables_ + 1 == tables.size();
+  index_owner_tables_ = indexes_known ? tables.size() : kUnknown;
+  if (indexes_known) {
+    for (const Index& ix : table.indexes) index_owner_.insert_or_assign(ix.name, table.name);
+  }
+  const bool referrers_known =
+      referrers_tables_ != kUnknown && referrers_tables_ + 1 == tables.size();
+  referrers_tables_ = referrers_known ? tables.size() : kUnknown;
+  if (referrers_known) {
+    for (const ForeignKey& fk : table.foreign_keys) referrers_[fk.ref_table].push_back(table.name);
+  }
+}
+
+void Schema::note_table_dropped() {
+  if (index_owner_tables_ != kUnknown && index_owner_tables_ == tables.size() + 1)
+    index_owner_tables_ = tables.size();
+  if (referrers_tables_ != kUnknown && referrers_tables_ == tables.size() + 1)
+    referrers_tables_ = tables.size();
+}
+
+void Schema::note_table_renamed(const Table& table, const std::string& from) {
+  // Its index names now belong to it under its new name; the foreign keys into `from` (now
+  // into table.name) and its own foreign keys name it anew.
+  if (index_owner_tables_ == tables.size()) {
+    for (const Index& ix : table.indexes) index_owner_.insert_or_assign(ix.name, table.name);
+  }
+  if (referrers_tables_ != tables.size()) return;
+  if (const auto found = referrers_.find(from); found != referrers_.end()) {
+    std::vector<std::string> moved = std::move(found->second);
+    referrers_.erase(found);
+    std::vector<std::string>& into = referrers_[table.name];
+    into.insert(into.end(), moved.begin(), moved.end());
+  }
+  for (const ForeignKey& fk : table.foreign_keys) referrers_[fk.ref_table].push_back(table.name);
 }
 
 void Schema::note_index_added(const std::string& index, const std::string& table) {
   if (index_owner_tables_ == tables.size()) index_owner_.insert_or_assign(index, table);
+}
+
+void Schema::note_foreign_key_added(const std::string& table, const std::string& ref_table) {
+  if (referrers_tables_ == tables.size()) referrers_[ref_table].push_back(table);
 }
 
 }  // namespace distil::model

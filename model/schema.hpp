@@ -128,23 +128,38 @@ struct Schema {
   // O(1) on average: apply() runs this for every index of every create_table, and a scan of
   // all tables made simulating N create_tables O(N^2) (a third of autogenerate at N = 2000).
   const Table* find_index_owner(std::string_view index) const;
+  // The names of the tables with a foreign key into `table` (itself too, when it refers to
+  // itself), in name order. O(those tables) on average: apply() asks for every drop_table,
+  // drop_column and column rename, and a scan of all tables made dropping N tables O(N^2).
+  std::vector<std::string> tables_referencing(std::string_view table) const;
+
   // apply() reports its own changes, so the names stay known without a rescan: `table` was
-  // just added to `tables`, or just got an index named `index`.
+  // just added to `tables`, or dropped from it, or renamed from `from`, or got an index
+  // named `index` or a foreign key into `ref_table`.
   void note_table_added(const Table& table);
+  void note_table_dropped();
+  void note_table_renamed(const Table& table, const std::string& from);
   void note_index_added(const std::string& index, const std::string& table);
+  void note_foreign_key_added(const std::string& table, const std::string& ref_table);
   // Code that replaces a table in `tables` without changing how many there are (erase, then
   // emplace another version) calls this; adding or removing tables is noticed by itself.
-  void forget_index_names() const { index_owner_tables_ = kNoIndexNames; }
+  void forget_lookups() const {
+    index_owner_tables_ = kUnknown;
+    referrers_tables_ = kUnknown;
+  }
 
  private:
-  static constexpr std::size_t kNoIndexNames = static_cast<std::size_t>(-1);
-  // A superset of the schema's index names, each with a table that had it: an entry is
-  // verified against that table before it is believed (drops and renames leave stale
-  // entries), and a name not in it is in no table. Rebuilt when the number of tables
-  // differs from `index_owner_tables_`, i.e. when tables were added or removed by other
-  // code than apply().
+  static constexpr std::size_t kUnknown = static_cast<std::size_t>(-1);
+  // Each lookup below is a superset: an entry is verified against its table before it is
+  // believed (drops and renames leave stale entries), and a name not in it is in no table.
+  // It is rebuilt when the number of tables differs from the count it was built for, i.e.
+  // when tables were added or removed by other code than apply().
+  // Index names (schema-wide), each with a table that had it.
   mutable std::unordered_map<std::string, std::string> index_owner_;
-  mutable std::size_t index_owner_tables_ = kNoIndexNames;
+  mutable std::size_t index_owner_tables_ = kUnknown;
+  // Per referenced table, the tables that had a foreign key into it (repeats allowed).
+  mutable std::unordered_map<std::string, std::vector<std::string>> referrers_;
+  mutable std::size_t referrers_tables_ = kUnknown;
 };
 
 }  // namespace distil::model

@@ -202,7 +202,7 @@ Result<Change> simulate(const model::Op& op, const std::string& table, const Sch
   model::Schema schema = known_tables(source, related);
   schema.tables.erase(table);
   schema.tables.emplace(table, before);
-  schema.forget_index_names();  // the same number of tables, another version of one
+  schema.forget_lookups();  // the same number of tables, another version of one
   DISTIL_CHECK(model::apply(schema, op));
   const model::Table* after = schema.find_table(table);
   return Change{.before = std::move(before), .after = after ? *after : model::Table{}};

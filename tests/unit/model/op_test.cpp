@@ -494,7 +494,7 @@ TEST_CASE("index names stay schema-wide through drops, renames and tables added 
   direct.indexes[0].name = "ix_direct2";
   s.tables.erase("d");
   s.tables.emplace("d", direct);
-  s.forget_index_names();
+  s.forget_lookups();
   CHECK(contains(apply_error(s, with_index("e", "ix_direct2")).message,
                  "already exists on table \"d\""));
   REQUIRE(model::apply(s, with_index("e", "ix_direct")));
@@ -504,4 +504,80 @@ TEST_CASE("index names stay schema-wide through drops, renames and tables added 
   REQUIRE(model::apply(copy, with_index("f", "ix_direct")));
   CHECK(contains(apply_error(s, with_index("f", "ix_direct")).message,
                  "already exists on table \"e\""));
+}
+
+TEST_CASE("foreign keys into a table stay known through creates, renames, drops and other code") {
+  // t(id PK, ref_id, code): with `ref` non-empty, ref_id references ref(id).
+  auto make = [](std::string name, std::string ref) {
+    Table t{.name = std::move(name),
+            .columns = {col("id", "integer", false), col("ref_id", "integer"),
+                        col("code", "integer")},
+            .primary_key = {"id"}};
+    if (!ref.empty()) {
+      t.foreign_keys.push_back({.name = "fk_" + t.name + "_" + ref,
+                                .columns = {"ref_id"},
+                                .ref_table = ref,
+                                .ref_columns = {"id"}});
+    }
+    return t;
+  };
+  // Applied to `s` itself (apply_error takes a copy), so the lookups it builds are kept.
+  auto refused = [](Schema& s, const Op& op) {
+    auto result = model::apply(s, op);
+    REQUIRE_MESSAGE(!result, op_name(op) << " should fail");
+    return result.error().message;
+  };
+  auto drop_refused_for = [&](Schema& s, const std::string& name) {
+    return refused(s, DropTable{.table = table(s, name)});
+  };
+  Schema s = base_schema();
+  CHECK(contains(drop_refused_for(s, "tenants"), "of table \"orders\""));  // looked up once
+  // Added by create_table.
+  REQUIRE(model::apply(s, CreateTable{make("a", "orders")}));
+  CHECK(contains(drop_refused_for(s, "orders"), "of table \"a\""));
+  // Added by create_foreign_key to a table that had none.
+  REQUIRE(model::apply(s, CreateTable{make("b", "")}));
+  REQUIRE(model::apply(s, CreateForeignKey{.table = "b",
+                                           .foreign_key = {.name = "fk_b_code",
+                                                           .columns = {"code"},
+                                                           .ref_table = "a",
+                                                           .ref_columns = {"code"}}}));
+  CHECK(contains(drop_refused_for(s, "a"), "of table \"b\""));
+  CHECK(contains(refused(s, DropColumn{.table = "a", .column = {.name = "code"}}), "fk_b_code"));
+  // The referenced table renamed: the reference follows it, and so does a column rename.
+  REQUIRE(model::apply(s, RenameTable{.from = "a", .to = "a2"}));
+  CHECK(table(s, "b").foreign_keys.front().ref_table == "a2");
+  CHECK(contains(drop_refused_for(s, "a2"), "of table \"b\""));
+  REQUIRE(model::apply(
+      s, AlterColumn{.table = "a2", .column = "code", .change = {.rename_to = "c2"}}));
+  CHECK(table(s, "b").foreign_keys.front().ref_columns == std::vector<std::string>{"c2"});
+  // The referring table renamed.
+  REQUIRE(model::apply(s, RenameTable{.from = "b", .to = "b2"}));
+  CHECK(contains(drop_refused_for(s, "a2"), "of table \"b2\""));
+  // A self-reference renamed with its table, then referenced by another table.
+  REQUIRE(model::apply(s, CreateTable{make("n", "n")}));
+  REQUIRE(model::apply(s, RenameTable{.from = "n", .to = "n2"}));
+  CHECK(table(s, "n2").foreign_keys.front().ref_table == "n2");
+  REQUIRE(model::apply(s, CreateTable{make("m", "n2")}));
+  CHECK(contains(drop_refused_for(s, "n2"), "of table \"m\""));
+  // Referrers dropped first: then the referenced tables can go.
+  REQUIRE(model::apply(s, DropTable{.table = table(s, "m")}));
+  REQUIRE(model::apply(s, DropTable{.table = table(s, "n2")}));
+  REQUIRE(model::apply(s, DropTable{.table = table(s, "b2")}));
+  REQUIRE(model::apply(s, DropTable{.table = table(s, "a2")}));
+  // A table put into `tables` directly (as introspection and the renderers do); the first
+  // referrer in name order is named.
+  s.tables.emplace("d", make("d", "tenants"));
+  CHECK(contains(drop_refused_for(s, "tenants"), "of table \"d\""));
+  // A table replaced by another version: the caller says so.
+  REQUIRE(model::apply(s, CreateTable{make("c", "")}));
+  s.tables.erase("d");
+  s.tables.emplace("d", make("d", "c"));
+  s.forget_lookups();
+  CHECK(contains(drop_refused_for(s, "c"), "of table \"d\""));
+  // A copy keeps working on its own.
+  Schema copy = s;
+  REQUIRE(model::apply(copy, DropTable{.table = table(copy, "d")}));
+  REQUIRE(model::apply(copy, DropTable{.table = table(copy, "c")}));
+  CHECK(contains(drop_refused_for(s, "c"), "of table \"d\""));
 }
