@@ -1,6 +1,6 @@
 // What the caches (revision_cache, model_cache) share: their records are netstrings
-// ("<length>:<bytes>,"), so any byte of a name or message round-trips, and their files are
-// replaced whole.
+// ("<length>:<bytes>,") or length-prefixed binary fields, so any byte of a name or message
+// round-trips, and their files are mapped to be read and replaced whole.
 #pragma once
 
 #include <fcntl.h>
@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -74,6 +76,89 @@ class Fields {
   }
 
  private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
+
+// Binary fields (the revision cache, where decoding is on every command's path): a 32-bit
+// length before each string, 64-bit numbers, in the host's byte order (a cache records its
+// order and is ignored by a host of the other order); read with memcpy, at any alignment.
+class BinaryWriter {
+ public:
+  explicit BinaryWriter(std::string& out) : out_(out) {}
+  void u32(std::uint32_t n) { out_.append(reinterpret_cast<const char*>(&n), sizeof n); }
+  void i64(long long n) {
+    const std::int64_t v = n;
+    out_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  // False when the text is too long to record (4 GiB), which the caller then leaves out.
+  bool str(std::string_view text) {
+    if (text.size() > UINT32_MAX) return false;
+    u32(static_cast<std::uint32_t>(text.size()));
+    out_ += text;
+    return true;
+  }
+  bool list(const std::vector<std::string>& items) {
+    u32(static_cast<std::uint32_t>(items.size()));
+    return std::all_of(items.begin(), items.end(), [&](const std::string& s) { return str(s); });
+  }
+
+ private:
+  std::string& out_;
+};
+
+// Reads BinaryWriter's fields back; any read past the end makes the text unusable (ok()
+// false, and every later read gives zero or empty).
+class BinaryReader {
+ public:
+  explicit BinaryReader(std::string_view text) : rest_(text) {}
+  bool ok() const { return ok_; }
+  bool done() const { return rest_.empty(); }
+  std::uint32_t u32() {
+    std::uint32_t n = 0;
+    take(&n, sizeof n);
+    return n;
+  }
+  long long i64() {
+    std::int64_t n = 0;
+    take(&n, sizeof n);
+    return n;
+  }
+  std::string_view str() {
+    const std::uint32_t length = u32();
+    if (!ok_ || length > rest_.size()) return fail();
+    const std::string_view text = rest_.substr(0, length);
+    rest_.remove_prefix(length);
+    return text;
+  }
+  // Each item takes at least its 4-byte length, so a count the rest cannot hold is refused
+  // before anything is allocated.
+  std::vector<std::string> list() {
+    const std::uint32_t n = u32();
+    std::vector<std::string> out;
+    if (!ok_ || n > rest_.size() / 4) {
+      fail();
+      return out;
+    }
+    out.reserve(n);
+    for (std::uint32_t i = 0; ok_ && i < n; ++i) out.emplace_back(str());
+    return out;
+  }
+
+ private:
+  void take(void* into, std::size_t bytes) {
+    if (!ok_ || rest_.size() < bytes) {
+      fail();
+      return;
+    }
+    std::memcpy(into, rest_.data(), bytes);
+    rest_.remove_prefix(bytes);
+  }
+  std::string_view fail() {
+    ok_ = false;
+    rest_ = {};
+    return {};
+  }
   std::string_view rest_;
   bool ok_ = true;
 };

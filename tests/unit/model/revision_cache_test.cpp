@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -216,11 +217,11 @@ TEST_CASE("a cached header that does not decode is parsed from its file again") 
     std::ifstream in(f.dir / kRevisionCacheFile, std::ios::binary);
     cache.assign(std::istreambuf_iterator<char>(in), {});
   }
-  // The header's own first field, the id, loses its closing comma; the record around it
-  // keeps its length, so only the header is malformed.
-  const auto at = cache.find("2:a1,");
+  // The header's own first field, the id, claims more bytes than the header holds; the
+  // record around it keeps its length, so only the header is malformed.
+  const auto at = cache.find(std::string("\x02\x00\x00\x00" "a1", 6));
   REQUIRE(at != std::string::npos);
-  cache[at + 4] = ';';
+  cache[at] = '\x7f';
   std::ofstream(f.dir / kRevisionCacheFile, std::ios::binary | std::ios::trunc) << cache;
   CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
   CHECK(s.parsed == 1);
@@ -263,4 +264,59 @@ TEST_CASE("from 1000 files the stats and headers are shared among threads: an ed
   CHECK(s.parsed == 1);
   CHECK((*edited)[699].message == "edited 700");
   CHECK((*edited)[698].message == "message 699");
+}
+
+namespace {
+
+std::string read_cache_text(const Folder& f) {
+  std::ifstream in(f.dir / kRevisionCacheFile, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_cache_text(const Folder& f, const std::string& text) {
+  std::ofstream(f.dir / kRevisionCacheFile, std::ios::binary | std::ios::trunc) << text;
+}
+
+}  // namespace
+
+TEST_CASE("a cache written in the other byte order is not decoded") {
+  Folder f;
+  f.write("0001_a.yaml", revision("a1", "", "first"));
+  HeaderLoadStats s;
+  REQUIRE(load_ids(f.dir, s) == std::vector<std::string>{"a1"});  // makes the cache's folder
+  f.set_folder_mtime(std::time(nullptr) - 60);
+  REQUIRE(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  REQUIRE(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  REQUIRE_FALSE(s.read_folder);
+  REQUIRE(s.parsed == 0);
+  std::string cache = read_cache_text(f);
+  const std::string magic = "distil-revision-cache 4\n";
+  REQUIRE(cache.starts_with(magic));
+  std::reverse(cache.begin() + magic.size(), cache.begin() + magic.size() + 4);  // the mark
+  write_cache_text(f, cache);
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  CHECK(s.read_folder);
+  CHECK(s.parsed == 1);
+}
+
+// The names in a cache are trusted as the folder's listing only while they are names the
+// listing could hold: a name with a '/' would reach a file of another folder.
+TEST_CASE("a cached name that is not a file of the folder drops the cache") {
+  Folder f;
+  fs::create_directory(f.dir / "x");
+  f.write("x/00_a.yaml", revision("elsewhere", "", "not in the folder"));
+  f.write("0001_a.yaml", revision("a1", "", "first"));
+  HeaderLoadStats s;
+  REQUIRE(load_ids(f.dir, s) == std::vector<std::string>{"a1"});  // makes the cache's folder
+  f.set_folder_mtime(std::time(nullptr) - 60);
+  REQUIRE(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  REQUIRE(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  REQUIRE_FALSE(s.read_folder);
+  std::string cache = read_cache_text(f);
+  const auto at = cache.find("0001_a.yaml");
+  REQUIRE(at != std::string::npos);
+  cache.replace(at, 11, "x/00_a.yaml");  // the same length: the record stays well formed
+  write_cache_text(f, cache);
+  CHECK(load_ids(f.dir, s) == std::vector<std::string>{"a1"});
+  CHECK(s.read_folder);
 }
