@@ -164,6 +164,15 @@ struct RevisionGraph::Impl {
 
   std::size_t size() const { return revisions.size(); }
   const Revision& rev(Vertex v) const { return revisions[v]; }
+  // The vertex of `r`: by address when it is one of this graph's (as every revision a graph
+  // hands out is), else by id.
+  std::optional<Vertex> vertex_of(const Revision& r) const {
+    if (!revisions.empty() && std::less_equal<>{}(revisions.data(), &r) &&
+        std::less<>{}(&r, revisions.data() + revisions.size()))
+      return static_cast<Vertex>(&r - revisions.data());
+    if (auto it = by_id.find(r.id); it != by_id.end()) return it->second;
+    return std::nullopt;
+  }
 
   // ---- names for messages ----
 
@@ -366,8 +375,9 @@ struct RevisionGraph::Impl {
       std::string_view id;
     };
     std::vector<Missing> missing;
+    std::vector<Vertex> parents;  // of v (one vector for all, not an allocation per revision)
     for (Vertex v = 0; v < size(); ++v) {
-      std::vector<Vertex> parents;
+      parents.clear();
       auto add = [&](std::string_view name, bool depends) {
         const std::optional<Vertex> p = parent_named(name, depends);
         if (!p) {
@@ -399,9 +409,12 @@ struct RevisionGraph::Impl {
   Result<void> sort_topologically() {
     std::vector<Vertex> by_rank(size());
     for (Vertex v = 0; v < size(); ++v) by_rank[v] = v;
-    std::sort(by_rank.begin(), by_rank.end(), [&](Vertex a, Vertex b) {
+    auto before = [&](Vertex a, Vertex b) {
       return std::tie(rev(a).number, rev(a).id) < std::tie(rev(b).number, rev(b).id);
-    });
+    };
+    // Revisions come in file-name order, which is usually this order already.
+    if (!std::is_sorted(by_rank.begin(), by_rank.end(), before))
+      std::sort(by_rank.begin(), by_rank.end(), before);
     std::vector<std::size_t> rank(size());
     for (std::size_t r = 0; r < size(); ++r) rank[by_rank[r]] = r;
 
@@ -835,17 +848,16 @@ std::vector<const Revision*> RevisionGraph::branch_points() const {
 std::vector<const Revision*> RevisionGraph::children(const Revision& revision) const {
   const Impl& im = Impl::of(impl_);
   std::vector<const Revision*> out;
-  auto it = im.by_id.find(revision.id);
-  if (it == im.by_id.end()) return out;
-  im.for_each_child(it->second, false, [&](Vertex c) { out.push_back(&im.rev(c)); });
+  if (auto v = im.vertex_of(revision))
+    im.for_each_child(*v, false, [&](Vertex c) { out.push_back(&im.rev(c)); });
   return out;
 }
 bool RevisionGraph::is_head(const Revision& revision) const {
   const Impl& im = Impl::of(impl_);
-  auto it = im.by_id.find(revision.id);
-  if (it == im.by_id.end()) return false;
+  auto v = im.vertex_of(revision);
+  if (!v) return false;
   bool any = false;
-  im.for_each_child(it->second, false, [&](Vertex) { any = true; });
+  im.for_each_child(*v, false, [&](Vertex) { any = true; });
   return !any;
 }
 std::vector<const Revision*> RevisionGraph::topological_order() const {
