@@ -87,9 +87,14 @@ void Context::warn(const std::string& message) {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
+// Appends `items` joined by ", " (history prints one line per revision: no temporaries).
+void append_joined(std::string& out, const std::vector<std::string>& items) {
+  for (std::size_t i = 0; i < items.size(); ++i) (i == 0 ? out : out.append(", ")).append(items[i]);
+}
+
+std::string join(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  append_joined(out, items);
   return out;
 }
 
@@ -98,13 +103,23 @@ std::string join(const std::vector<std::string>& items, const std::string& sep =
 std::string format_revision(const model::RevisionGraph& graph, const model::Revision& rev,
                             const FormatOptions& o, const model::Heads& current) {
   std::string text;
+  text.reserve(64 + (o.doc ? rev.message.size() : 0));
   if (o.parents) {
-    text += rev.down_revisions.empty() ? "<base>" : join(rev.down_revisions);
-    if (!rev.depends_on.empty()) text += " (" + join(rev.depends_on) + ")";
+    if (rev.down_revisions.empty()) text += "<base>";
+    append_joined(text, rev.down_revisions);
+    if (!rev.depends_on.empty()) {
+      text += " (";
+      append_joined(text, rev.depends_on);
+      text += ')';
+    }
     text += " -> ";
   }
   text += rev.id;
-  if (o.branches && !rev.branch_labels.empty()) text += " (" + join(rev.branch_labels) + ")";
+  if (o.branches && !rev.branch_labels.empty()) {
+    text += " (";
+    append_joined(text, rev.branch_labels);
+    text += ')';
+  }
   if (o.head || o.tree) {
     if (graph.is_head(rev)) text += " (head)";
     if (current.count(rev.id)) text += " (current)";
@@ -113,7 +128,7 @@ std::string format_revision(const model::RevisionGraph& graph, const model::Revi
     if (graph.children(rev).size() > 1) text += " (branchpoint)";
     if (rev.down_revisions.size() > 1) text += " (mergepoint)";
   }
-  if (o.doc) text += ", " + rev.message;
+  if (o.doc) text.append(", ").append(rev.message);
   return text;
 }
 
