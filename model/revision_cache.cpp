@@ -13,9 +13,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <exception>
 #include <climits>
 #include <cstdint>
+#include <exception>
 #include <ostream>
 #include <string>
 #include <string_view>
