@@ -123,34 +123,34 @@ std::vector<std::string> Schema::tables_referencing(std::string_view table) cons
   return candidates;
 }
 
+bool Schema::follow(std::size_t& built_for, std::size_t before) {
+  const bool in_step = built_for == before;
+  built_for = in_step ? tables.size() : kUnknown;
+  return in_step;
+}
+
+void Schema::add_indexes_of(const Table& table) {
+  for (const Index& ix : table.indexes) index_owner_.insert_or_assign(ix.name, table.name);
+}
+
+void Schema::add_foreign_keys_of(const Table& table) {
+  for (const ForeignKey& fk : table.foreign_keys) referrers_[fk.ref_table].push_back(table.name);
+}
+
 void Schema::note_table_added(const Table& table) {
-  const bool indexes_known =
-      index_owner_tables_ != kUnknown && index_owner_tables_ + 1 == tables.size();
-  index_owner_tables_ = indexes_known ? tables.size() : kUnknown;
-  if (indexes_known) {
-    for (const Index& ix : table.indexes) index_owner_.insert_or_assign(ix.name, table.name);
-  }
-  const bool referrers_known =
-      referrers_tables_ != kUnknown && referrers_tables_ + 1 == tables.size();
-  referrers_tables_ = referrers_known ? tables.size() : kUnknown;
-  if (referrers_known) {
-    for (const ForeignKey& fk : table.foreign_keys) referrers_[fk.ref_table].push_back(table.name);
-  }
+  if (follow(index_owner_tables_, tables.size() - 1)) add_indexes_of(table);
+  if (follow(referrers_tables_, tables.size() - 1)) add_foreign_keys_of(table);
 }
 
 void Schema::note_table_dropped() {
-  if (index_owner_tables_ != kUnknown && index_owner_tables_ == tables.size() + 1)
-    index_owner_tables_ = tables.size();
-  if (referrers_tables_ != kUnknown && referrers_tables_ == tables.size() + 1)
-    referrers_tables_ = tables.size();
+  follow(index_owner_tables_, tables.size() + 1);
+  follow(referrers_tables_, tables.size() + 1);
 }
 
 void Schema::note_table_renamed(const Table& table, const std::string& from) {
   // Its index names now belong to it under its new name; the foreign keys into `from` (now
   // into table.name) and its own foreign keys name it anew.
-  if (index_owner_tables_ == tables.size()) {
-    for (const Index& ix : table.indexes) index_owner_.insert_or_assign(ix.name, table.name);
-  }
+  if (index_owner_tables_ == tables.size()) add_indexes_of(table);
   if (referrers_tables_ != tables.size()) return;
   if (const auto found = referrers_.find(from); found != referrers_.end()) {
     std::vector<std::string> moved = std::move(found->second);
@@ -158,7 +158,7 @@ void Schema::note_table_renamed(const Table& table, const std::string& from) {
     std::vector<std::string>& into = referrers_[table.name];
     into.insert(into.end(), moved.begin(), moved.end());
   }
-  for (const ForeignKey& fk : table.foreign_keys) referrers_[fk.ref_table].push_back(table.name);
+  add_foreign_keys_of(table);
 }
 
 void Schema::note_index_added(const std::string& index, const std::string& table) {

@@ -160,6 +160,13 @@ struct Schema {
   // Per referenced table, the tables that had a foreign key into it (repeats allowed).
   mutable std::unordered_map<std::string, std::vector<std::string>> referrers_;
   mutable std::size_t referrers_tables_ = kUnknown;
+
+  // A lookup built for `before` tables follows apply()'s change of the table count: true
+  // when it was in step (it is now built for tables.size()); else it is rebuilt at its next
+  // use.
+  bool follow(std::size_t& built_for, std::size_t before);
+  void add_indexes_of(const Table& table);
+  void add_foreign_keys_of(const Table& table);
 };
 
 }  // namespace distil::model
