@@ -29,12 +29,27 @@ struct Statement {
   ~Statement() { sqlite3_finalize(stmt); }
 };
 
+// Once per process, before the library's first use: no memory statistics. We never read
+// them (sqlite3_memory_used, a heap limit), and keeping them takes a global mutex and a
+// counter update on every allocation; a schema reload (each ALTER TABLE ADD COLUMN reparses
+// every CREATE statement) makes hundreds of thousands. That was 11% of the instructions of
+// `upgrade head` on SQLite (bench/analysis.md). When the library was already initialised (a
+// test that opened a database itself first) the call is refused and nothing changes.
+void configure_library() {
+  static const int done = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)done;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path,
                                                                  int busy_timeout_ms) {
+  configure_library();
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI;
+  // NOMUTEX: a connection is only ever used by one thread at a time (`current` opens it on
+  // a second thread and hands it over through a future), so SQLite's per-call locking of it
+  // is work for nothing.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
