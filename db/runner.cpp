@@ -212,9 +212,8 @@ std::vector<std::string> bookkeeping_sql(const Heads& before, const Heads& after
 // Runs the ops of a `transaction: false` revision one by one outside a transaction, then
 // its version update in a transaction of its own. A failure part-way leaves the ops before
 // it applied (nothing can undo them): the error says so.
-Result<void> run_outside_transaction(Connection& conn, const model::RevisionGraph& graph,
-                                     const PlanStep& step, const Heads& before,
-                                     const RunOptions& options) {
+Result<void> run_outside_transaction(Connection& conn, const PlanStep& step, const Heads& before,
+                                     const Heads& after, const RunOptions& options) {
   const auto& ops = emitters::step_ops(step);
   auto source = conn.schema_source();
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -235,7 +234,6 @@ Result<void> run_outside_transaction(Connection& conn, const model::RevisionGrap
   }
   verbose_log(options, "BEGIN");
   DISTIL_CHECK(conn.begin());
-  Heads after = graph.after_step(before, step);
   for (const auto& sql : bookkeeping_sql(before, after, step, options)) {
     verbose_log(options, sql + ";");
     auto r = conn.execute(sql);
@@ -270,8 +268,8 @@ Error locate_batch(Error error, const PlanStep& step) {
 // one per statement. A catalog query of the renderers sends what is held first. A batch does
 // not say which statement failed, so on failure the runner rolls back and runs the revision
 // again without `batch`, which reports the failing statement and op.
-Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const PlanStep& step,
-                      const Heads& before, bool fk_off, bool& needs_fk_off, TableCache& tables,
+Result<void> run_step(Connection& conn, const PlanStep& step, const Heads& before,
+                      const Heads& after, bool fk_off, bool& needs_fk_off, TableCache& tables,
                       const RunOptions& options, bool batch) {
   const auto& ops = emitters::step_ops(step);
   std::vector<std::string> held;
@@ -309,7 +307,6 @@ Result<void> run_step(Connection& conn, const model::RevisionGraph& graph, const
   }
   // The version update and the hash record go in one round trip (both dialects run
   // ';'-separated statements in one call); -v still logs each.
-  Heads after = graph.after_step(before, step);
   if (batch) {
     for (auto& sql : bookkeeping_sql(before, after, step, options)) {
       verbose_log(options, sql + ";");
@@ -347,6 +344,8 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
   const size_t total = steps.size();
   for (size_t index = 0; index < total; ++index) {
     const PlanStep& step = steps[index];
+    // Once per step, handed to what runs it: after_step follows a plan in O(1) a step from
+    // the rows it last returned, and asked again from the rows before, it starts over, O(R).
     Heads after = graph.after_step(heads, step);
     if (options.log) options.log(emitters::describe_step(step, heads, after));
     if (options.on_step_start) options.on_step_start(index, total, step);
@@ -358,7 +357,7 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
         return fail(Error{.code = ErrorCode::database,
                           .message = "the version table changed while migrating (another tool "
                                      "is migrating this database); nothing more was applied"});
-      DISTIL_CHECK(run_outside_transaction(conn, graph, step, heads, options));
+      DISTIL_CHECK(run_outside_transaction(conn, step, heads, after, options));
       heads = std::move(after);
       ++applied;
       if (options.on_step_done) options.on_step_done(index, total, step);
@@ -388,7 +387,7 @@ Result<int> run(Connection& conn, const model::RevisionGraph& graph, const Plann
                                      "is migrating this database); nothing more was applied"});
       }
       bool needs_fk_off = false;
-      auto r = run_step(conn, graph, step, heads, fk_off, needs_fk_off, tables, options, batch);
+      auto r = run_step(conn, step, heads, after, fk_off, needs_fk_off, tables, options, batch);
       if (!r) {
         conn.rollback();
         tables.clear();
