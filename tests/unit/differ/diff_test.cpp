@@ -213,6 +213,28 @@ TEST_CASE("new tables in a foreign-key cycle are created first, then the foreign
   CHECK(names(down.upgrade) == Names{"drop_constraint b", "drop_table a", "drop_table b"});
 }
 
+TEST_CASE("new tables go first by name among the ready ones, a cycle's first table when none is") {
+  // k has two keys into z; c waits for k and b; a and y form a cycle, which comes last
+  // although a is first by name.
+  Table a = tbl("a", {col("y_id", "integer")});
+  a.foreign_keys = {fk("fk_a_y", "y_id", "y")};
+  Table b = tbl("b");
+  Table c = tbl("c", {col("k_id", "integer"), col("b_id", "integer")});
+  c.foreign_keys = {fk("fk_c_k", "k_id", "k"), fk("fk_c_b", "b_id", "b")};
+  Table k = tbl("k", {col("z1", "integer"), col("z2", "integer")});
+  k.foreign_keys = {fk("fk_k_z1", "z1", "z"), fk("fk_k_z2", "z2", "z")};
+  Table y = tbl("y", {col("a_id", "integer")});
+  y.foreign_keys = {fk("fk_y_a", "a_id", "a")};
+  Table yz = tbl("yz", {col("y_id", "integer")});  // waits for y, after a is taken
+  yz.foreign_keys = {fk("fk_yz_y", "y_id", "y")};
+  Table z = tbl("z");
+  DiffResult r = diff_checked(schema({a, b, c, k, y, yz, z}), Schema{});
+  CHECK(names(r.upgrade) == Names{"create_table b", "create_table z", "create_table k",
+                                  "create_table c", "create_table a", "create_table y",
+                                  "create_table yz", "create_foreign_key a"});
+  CHECK(r.warnings.empty());
+}
+
 TEST_CASE("a table only in actual is dropped with its full definition, referencing ones first") {
   Table tenants = tbl("tenants");
   Table users = tbl("users", {col("tenant_id", "integer")});
