@@ -25,11 +25,11 @@ Result<const Config*> Context::config() {
   return &*config_;
 }
 
-Result<const model::RevisionGraph*> Context::graph_headers() {
+Result<const model::RevisionGraph*> Context::graph_headers(unsigned busy_threads) {
   if (graph_) return &*graph_;
   if (!header_graph_) {
     DISTIL_TRY(const Config* c, config());
-    DISTIL_TRY(auto revisions, model::load_revision_headers(c->versions));
+    DISTIL_TRY(auto revisions, model::load_revision_headers(c->versions, nullptr, busy_threads));
     DISTIL_TRY(auto g, model::RevisionGraph::build(std::move(revisions)));
     header_graph_ = std::move(g);
   }

@@ -29,7 +29,8 @@ struct Context {
   model::Result<const model::RevisionGraph*> graph();
   // The same graph from revision headers only (no ops; model/revision_cache.hpp), for
   // commands that never run or render ops: history, heads, current, branches, stamp, graph.
-  model::Result<const model::RevisionGraph*> graph_headers();
+  // `busy_threads`: as model::load_revision_headers (threads of the caller working meanwhile).
+  model::Result<const model::RevisionGraph*> graph_headers(unsigned busy_threads = 0);
   model::Result<DatabaseUrl> url();
   // Opens the database; `create` false fails when a SQLite file does not exist.
   model::Result<std::unique_ptr<db::Connection>> connect(bool create = true);

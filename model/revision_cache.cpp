@@ -158,8 +158,11 @@ struct Listing {
 // (several microseconds each on a virtual machine), so from 1000 files the caller and helper
 // threads take batches of files in turn, as git's preload-index does, and the caller runs
 // `prepare()` (building the array that `also` fills) while the helpers start on the stats.
+// One thread per core, at most 4, less `busy_threads` (load_revision_headers), at least 1.
+// Returns the number of threads that took part.
 template <class Prepare, class Also>
-void for_each_file(int dir_fd, std::vector<Listed>& files, Prepare&& prepare, Also&& also) {
+size_t for_each_file(int dir_fd, std::vector<Listed>& files, unsigned busy_threads,
+                     Prepare&& prepare, Also&& also) {
   constexpr size_t kBatch = 64;
   std::atomic<size_t> next_stat{0}, next_also{0};
   std::atomic<bool> prepared{false};
@@ -192,7 +195,8 @@ void for_each_file(int dir_fd, std::vector<Listed>& files, Prepare&& prepare, Al
   };
   std::vector<std::thread> helpers;
   if (files.size() >= 1000) {
-    const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 4);
+    const unsigned cores = std::thread::hardware_concurrency();
+    const size_t threads = std::min(cores > busy_threads ? cores - busy_threads : 1u, 4u);
     try {
       for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
     } catch (const std::system_error&) {
@@ -211,6 +215,7 @@ void for_each_file(int dir_fd, std::vector<Listed>& files, Prepare&& prepare, Al
   work();
   for (auto& h : helpers) h.join();
   if (failure) std::rethrow_exception(failure);
+  return helpers.size() + 1;
 }
 
 // Maps the pages of [data, data + bytes) at once: one call instead of a page fault per page
@@ -235,7 +240,7 @@ void prefault(void* data, size_t bytes) {
 // The revision files (as yaml::list_revision_files: *.yaml, not starting with '.', sorted
 // by name, regular files), stat taken, from the folder's entries. False when the folder
 // cannot be read.
-bool read_folder(int dir_fd, Listing& out) {
+bool read_folder(int dir_fd, Listing& out, unsigned busy_threads, HeaderLoadStats& stats) {
   const int fd = ::dup(dir_fd);
   DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
   if (dir == nullptr) {
@@ -251,7 +256,7 @@ bool read_folder(int dir_fd, Listing& out) {
   out.files.clear();
   out.files.reserve(out.owned.size());
   for (const std::string& name : out.owned) out.files.push_back({name, {}, false});
-  for_each_file(dir_fd, out.files, [] {}, [](size_t) {});
+  stats.threads = for_each_file(dir_fd, out.files, busy_threads, [] {}, [](size_t) {});
   std::erase_if(out.files, [](const Listed& l) { return !l.regular; });
   return true;
 }
@@ -306,7 +311,8 @@ Result<std::vector<Revision>> listing_error(const std::filesystem::path& folder)
 }  // namespace
 
 Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path& folder,
-                                                    HeaderLoadStats* stats_out) {
+                                                    HeaderLoadStats* stats_out,
+                                                    unsigned busy_threads) {
   HeaderLoadStats stats;
   const int dir_fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return listing_error(folder);
@@ -338,7 +344,7 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
       out.resize(n);
       decoded.resize(n);
     };
-    for_each_file(dir_fd, listing.files, prepare, [&](size_t i) {
+    stats.threads = for_each_file(dir_fd, listing.files, busy_threads, prepare, [&](size_t i) {
       decoded[i] = decode_header(cached.records[i].header, out[i]);
       out[i].path = path_of(listing.files[i]);
     });
@@ -352,7 +358,7 @@ Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path&
   }
   if (listing.files.empty()) {
     stats.read_folder = true;
-    if (!read_folder(dir_fd, listing)) {
+    if (!read_folder(dir_fd, listing, busy_threads, stats)) {
       ::close(dir_fd);
       return listing_error(folder);
     }

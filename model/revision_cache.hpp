@@ -25,11 +25,15 @@ inline constexpr const char* kRevisionCacheFile = ".distil-cache/headers";
 struct HeaderLoadStats {
   bool read_folder = false;
   size_t parsed = 0;
+  size_t threads = 1;  // that took the stats (more than one only from 1000 files)
 };
 
 // Every revision of `folder` (as yaml::load_revisions, same order and errors) with
-// `ops_loaded == false` and no ops.
+// `ops_loaded == false` and no ops. From 1000 files the stats and decoding run on one thread
+// per core (at most 4), less `busy_threads`: threads of the caller that work meanwhile
+// (`current` reads the database on one), so that each keeps a core. Always at least one.
 Result<std::vector<Revision>> load_revision_headers(const std::filesystem::path& folder,
-                                                    HeaderLoadStats* stats = nullptr);
+                                                    HeaderLoadStats* stats = nullptr,
+                                                    unsigned busy_threads = 0);
 
 }  // namespace distil::model

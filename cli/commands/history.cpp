@@ -80,12 +80,17 @@ Result<void> run_current(bool verbose, Context& ctx) {
     Result<std::unique_ptr<db::Connection>> conn;
     Result<Heads> rows = Heads{};
   };
+  // On SQLite that read is CPU work (the schema parse), and the headers' stats leave it a
+  // core (at 10,000 files and 5,000 tables: 66 ms against 72). A PostgreSQL connection
+  // mostly waits for the server.
+  auto url = ctx.url();
+  const unsigned busy_threads = url && url->driver == Driver::sqlite ? 1 : 0;
   auto reading = std::async(std::launch::async, [&ctx, config] {
     Read read{ctx.connect(false)};
     if (read.conn) read.rows = db::read_rows(**read.conn, config->version_table);
     return read;
   });
-  auto graph_or = ctx.graph_headers();
+  auto graph_or = ctx.graph_headers(busy_threads);
   Read read = reading.get();
   DISTIL_TRY(const model::RevisionGraph* graph, std::move(graph_or));
   DISTIL_TRY(auto conn, std::move(read.conn));

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model/revision_cache.hpp"
@@ -264,6 +265,19 @@ TEST_CASE("from 1000 files the stats and headers are shared among threads: an ed
   CHECK(s.parsed == 1);
   CHECK((*edited)[699].message == "edited 700");
   CHECK((*edited)[698].message == "message 699");
+  // A thread per core, at most 4, less the caller's busy threads (`current` reading the
+  // database), at least 1: the same headers whatever the count.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  CHECK(s.threads == std::min(cores, 4u));
+  for (unsigned busy : {1u, cores, 1000u}) {
+    CAPTURE(busy);
+    auto shared = load_revision_headers(f.dir, &s, busy);
+    REQUIRE(shared);
+    CHECK(s.threads == std::clamp(cores > busy ? cores - busy : 1u, 1u, 4u));
+    REQUIRE(shared->size() == kFiles);
+    CHECK((*shared)[699].message == "edited 700");
+    CHECK((*shared)[kFiles - 1].id == id(kFiles));
+  }
 }
 
 namespace {
