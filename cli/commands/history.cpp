@@ -81,7 +81,7 @@ Result<void> run_current(bool verbose, Context& ctx) {
     Result<Heads> rows = Heads{};
   };
   // On SQLite that read is CPU work (the schema parse), and the headers' stats leave it a
-  // core (at 10,000 files and 5,000 tables: 66 ms against 72). A PostgreSQL connection
+  // core (at 10,000 files and 5,000 tables: 60 ms against 70). A PostgreSQL connection
   // mostly waits for the server.
   auto url = ctx.url();
   const unsigned busy_threads = url && url->driver == Driver::sqlite ? 1 : 0;
