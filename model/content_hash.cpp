@@ -8,7 +8,6 @@
 #include <openssl/opensslv.h>
 
 #include <array>
-#include <stdexcept>
 #include <string>
 
 namespace distil::model {
@@ -44,13 +43,16 @@ const Crypto& crypto() {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view bytes) {
+Result<std::string> sha256_hex(std::string_view bytes) {
   const Crypto& c = crypto();
-  if (!c.error.empty()) throw std::runtime_error("SHA-256: " + c.error);
+  if (!c.error.empty()) {
+    return fail(Error{.code = ErrorCode::io,
+                      .message = "SHA-256 of revision files: " + c.error});
+  }
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   if (c.digest(bytes.data(), bytes.size(), digest.data(), &length, c.sha256(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 failed (OpenSSL EVP_Digest)");
+    return fail(Error{.code = ErrorCode::io, .message = "SHA-256 failed (OpenSSL EVP_Digest)"});
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(2 * length);

@@ -5,8 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "model/result.hpp"
+
 namespace distil::model {
 
-std::string sha256_hex(std::string_view bytes);
+// An ErrorCode::io error (exit 1) when libcrypto cannot be loaded: it names the library and
+// the Debian package to install.
+Result<std::string> sha256_hex(std::string_view bytes);
 
 }  // namespace distil::model

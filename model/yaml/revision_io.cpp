@@ -365,7 +365,7 @@ Result<Revision> parse_revision(std::string_view text, const std::string& path) 
   try {
     const Document document = load_document(reader, text);
     Revision rev = read_revision(reader, document.root());
-    rev.content_hash = sha256_hex(text);
+    DISTIL_TRY(rev.content_hash, sha256_hex(text));
     return rev;
   } catch (const ParseFailure& failure) {
     return fail(failure.error);

@@ -17,7 +17,7 @@ using distil::testing::pg::write_text;
 namespace {
 
 std::string file_hash(const PgProject& p, const std::string& file) {
-  return distil::model::sha256_hex(read_text(p.dir() / "versions" / file));
+  return distil::model::sha256_hex(read_text(p.dir() / "versions" / file)).value();
 }
 
 std::vector<std::string> recorded(const PgProject& p) {

@@ -19,7 +19,7 @@ using distil::testing::write_text;
 namespace {
 
 std::string file_hash(const Project& p, const std::string& file) {
-  return distil::model::sha256_hex(read_text(p.dir() / "versions" / file));
+  return distil::model::sha256_hex(read_text(p.dir() / "versions" / file)).value();
 }
 
 std::vector<std::string> recorded(const Project& p) {

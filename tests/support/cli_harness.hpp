@@ -54,10 +54,12 @@ class Project {
     write_text(dir_ / "versions" / file, text);
   }
 
-  // Runs `distil-db-manage --config-file distil.conf ARGS` in the project folder.
-  RunResult run(const std::string& args, bool with_config = true) const {
+  // Runs `distil-db-manage --config-file distil.conf ARGS` in the project folder; `env`
+  // (shell assignments, "NAME=value ...") is set for the binary alone.
+  RunResult run(const std::string& args, bool with_config = true,
+                const std::string& env = "") const {
     std::string bin = std::string(DISTIL_BINARY_DIR) + "/distil-db-manage";
-    std::string cmd = "cd '" + dir_.string() + "' && '" + bin + "' " +
+    std::string cmd = "cd '" + dir_.string() + "' && " + env + " '" + bin + "' " +
                       (with_config ? "--config-file distil.conf " : "") + args + " >out.txt 2>err.txt";
     int raw = std::system(cmd.c_str());
     RunResult r;
