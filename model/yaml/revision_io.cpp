@@ -6,12 +6,14 @@
 
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "model/names.hpp"
@@ -429,14 +431,42 @@ Result<std::vector<std::filesystem::path>> list_revision_files(const std::filesy
   return files;
 }
 
+// From 64 files, one thread per core (at most 4) parses them, each claiming the next file in
+// name order: parsing is most of what `upgrade` does before its first statement (1000 files:
+// 60 ms on one core). The error returned is still the first file's in name order: a file is
+// skipped only after a file before it failed, so every file before the first failure is read.
 Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder) {
   DISTIL_TRY(auto files, list_revision_files(folder));
-  std::vector<Revision> revisions;
-  revisions.reserve(files.size());
-  for (const std::filesystem::path& file : files) {
-    DISTIL_TRY(Revision rev, load_revision(file));
-    revisions.push_back(std::move(rev));
+  std::vector<Revision> revisions(files.size());
+  std::vector<std::optional<Error>> errors(files.size());
+  std::atomic<std::size_t> next{0}, first_error{files.size()};
+  auto work = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= files.size() || i > first_error.load(std::memory_order_relaxed)) return;
+      Result<Revision> rev = load_revision(files[i]);
+      if (rev) {
+        revisions[i] = std::move(*rev);
+        continue;
+      }
+      errors[i] = std::move(rev.error());
+      std::size_t seen = first_error.load();
+      while (i < seen && !first_error.compare_exchange_weak(seen, i)) {
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  if (files.size() >= 64) {
+    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    try {
+      for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      // No more threads to be had: those started and this one parse the files.
+    }
   }
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  if (first_error < files.size()) return fail(std::move(*errors[first_error]));
   return revisions;
 }
 

@@ -519,6 +519,49 @@ TEST_CASE(
   CHECK(missing.error().message.find((dir.path / "nope").string()) != std::string::npos);
 }
 
+TEST_CASE("load_revisions on many files: all in name order, and the first failing file's error") {
+  // 300 files take the threaded path (64 and more). File 0100 is broken at its end, after
+  // 400 ops, and 0101 at its start: read on two threads at once, 0101 fails first in time,
+  // but 0100 is the error to report. 0250 fails too, later in name order.
+  TempDir dir;
+  auto name = [](int i) {
+    std::string n = std::to_string(i);
+    return std::string(4 - n.size(), '0') + n + "_r.yaml";
+  };
+  auto text = [](int i, int ops) {
+    std::string t = "revision: r" + std::to_string(i) + "\n" +
+                    (i > 1 ? "down_revision: r" + std::to_string(i - 1) + "\n" : "") +
+                    "upgrade:\n";
+    for (int k = 0; k < ops; ++k)
+      t += "  - sql: SELECT " + std::to_string(k) + "\n";
+    return t;
+  };
+  for (int i = 1; i <= 300; ++i) dir.write(name(i), text(i, i == 100 ? 400 : 1));
+  Result<std::vector<Revision>> all = load_revisions(dir.path);
+  REQUIRE(all.has_value());
+  REQUIRE(all->size() == 300);
+  for (int i = 1; i <= 300; ++i) {
+    CAPTURE(i);
+    const Revision& r = (*all)[static_cast<size_t>(i - 1)];
+    CHECK(r.id == "r" + std::to_string(i));
+    CHECK(r.number == i);
+    CHECK(r.path == (dir.path / name(i)).string());
+    CHECK(r.upgrade.size() == (i == 100 ? 400u : 1u));
+    CHECK(r.content_hash == sha256_hex(text(i, i == 100 ? 400 : 1)).value());
+  }
+
+  dir.write(name(100), text(100, 400) + "  - drop_table: {}\n");
+  dir.write(name(101), "revision: [\n");
+  dir.write(name(250), "revision: r250\nupgrade: [{drop_table: {}}]\n");
+  for (int round = 0; round < 20; ++round) {
+    CAPTURE(round);
+    Result<std::vector<Revision>> bad = load_revisions(dir.path);
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().where.file == (dir.path / name(100)).string());
+    CHECK(bad.error().where.line == 404);
+  }
+}
+
 TEST_CASE("transaction: false is read and defaults to true") {
   auto plain = parse_revision("revision: \"a1\"\nupgrade: []\n", "v/0001.yaml");
   REQUIRE(plain);
