@@ -1,4 +1,5 @@
 // `upgrade` and `downgrade`: online through the runner, or offline (--sql) as a script.
+#include <future>
 #include <iostream>
 
 #include "cli/commands/commands.hpp"
@@ -91,7 +92,20 @@ Result<void> run_migrate(const MigrateOptions& o, Context& ctx) {
   if (!o.upgrade && o.target.empty() && o.delta == 0)
     return fail(usage("downgrade needs a target (a revision, base, -N) or --delta N"));
   DISTIL_TRY(const Config* config, ctx.config());
-  DISTIL_TRY(const model::RevisionGraph* graph, ctx.graph());
+  // A PostgreSQL connection is opened while the revision files are parsed: loading libpq
+  // and the server's start-up take about 20 ms, as long as parsing 1000 files. Opening it
+  // changes nothing (the migration lock is taken by the runner), and a revision error still
+  // comes first. A SQLite file is opened after: opening may create it.
+  const bool run_now = !o.plan && !o.rehearse;
+  auto url = ctx.url();
+  const bool connect_early = run_now && url && url->driver == Driver::postgresql;
+  std::future<Result<std::unique_ptr<db::Connection>>> connecting;
+  if (connect_early)
+    connecting = std::async(std::launch::async, [&ctx, &o] { return ctx.connect(o.upgrade); });
+  Result<const model::RevisionGraph*> graph_or = ctx.graph();
+  Result<std::unique_ptr<db::Connection>> conn_or{nullptr};
+  if (connect_early) conn_or = connecting.get();
+  DISTIL_TRY(const model::RevisionGraph* graph, std::move(graph_or));
   auto planner = [graph, &o](const Heads& current) { return plan(*graph, current, o); };
   const std::string shown =
       o.delta != 0 ? "--delta " + std::to_string(o.delta) : o.target;
@@ -101,7 +115,8 @@ Result<void> run_migrate(const MigrateOptions& o, Context& ctx) {
                     planner, ctx);
   }
   if (o.rehearse) return run_rehearse(shown, planner, o.verbose, ctx);
-  DISTIL_TRY(auto conn, ctx.connect(o.upgrade));
+  if (!connect_early) conn_or = ctx.connect(o.upgrade);
+  DISTIL_TRY(auto conn, std::move(conn_or));
   Context::log("Context impl " + emitters::to_string(conn->dialect()) + ".");
   Context::log("Will assume transactional DDL.");
   db::RunOptions run{.version_table = config->version_table,

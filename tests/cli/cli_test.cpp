@@ -458,3 +458,24 @@ TEST_CASE("a PostgreSQL syntax error in a revision stops every command before an
   CHECK(up.status == 1);
   CHECK_FALSE(std::filesystem::exists(p.db_path()));
 }
+
+TEST_CASE("upgrade on PostgreSQL names a broken revision file before any connection problem") {
+  // The connection is opened while the files are parsed (cli/commands/migrate.cpp); the
+  // revision's error still comes first, and once the files are right the server's.
+  Project p("pg-order");
+  linear(p);
+  p.add_revision("0004_bad.yaml", "revision: dddd44440004\ndown_revision: cccc33330003\n"
+                                  "upgrade: [{drop_table: {}}]\n");
+  const std::string no_server = "--database-url postgresql://127.0.0.1:1/nothing ";
+  for (const char* command : {"upgrade head", "downgrade base"}) {
+    CAPTURE(command);
+    RunResult broken = p.run(no_server + command);
+    CHECK(broken.status == 1);
+    CHECK(contains(broken.err, "0004_bad.yaml:3"));
+    CHECK_FALSE(contains(broken.err, "127.0.0.1"));
+  }
+  std::filesystem::remove(p.dir() / "versions" / "0004_bad.yaml");
+  RunResult unreachable = p.run(no_server + "upgrade head");
+  CHECK(unreachable.status == 1);
+  CHECK(contains(unreachable.err, "127.0.0.1"));
+}
