@@ -20,9 +20,9 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <thread>
 
 #include "model/cache_io.hpp"
+#include "model/helper_threads.hpp"
 #include "model/yaml/revision_io.hpp"
 
 namespace distil::model {
@@ -193,16 +193,7 @@ size_t for_each_file(int dir_fd, std::vector<Listed>& files, unsigned busy_threa
       for (size_t i = begin; i < end; ++i) also(i);
     }
   };
-  std::vector<std::thread> helpers;
-  if (files.size() >= 1000) {
-    const unsigned cores = std::thread::hardware_concurrency();
-    const size_t threads = std::min(cores > busy_threads ? cores - busy_threads : 1u, 4u);
-    try {
-      for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
-    } catch (const std::system_error&) {
-      // No more threads to be had: those started and the caller do the work.
-    }
-  }
+  HelperThreads helpers(work, busy_threads, files.size() >= 1000 ? 0 : 1);
   std::exception_ptr failure;
   try {
     prepare();
@@ -213,9 +204,9 @@ size_t for_each_file(int dir_fd, std::vector<Listed>& files, unsigned busy_threa
   prepared.store(true, std::memory_order_release);
   prepared.notify_all();
   work();
-  for (auto& h : helpers) h.join();
+  helpers.join();
   if (failure) std::rethrow_exception(failure);
-  return helpers.size() + 1;
+  return helpers.count();
 }
 
 // Maps the pages of [data, data + bytes) at once: one call instead of a page fault per page

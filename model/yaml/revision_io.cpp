@@ -13,9 +13,9 @@
 #include <optional>
 #include <sstream>
 #include <system_error>
-#include <thread>
 #include <utility>
 
+#include "model/helper_threads.hpp"
 #include "model/names.hpp"
 #include "model/yaml/table_io.hpp"
 
@@ -455,17 +455,9 @@ Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder
       }
     }
   };
-  std::vector<std::thread> helpers;
-  if (files.size() >= 64) {
-    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-    try {
-      for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
-    } catch (const std::system_error&) {
-      // No more threads to be had: those started and this one parse the files.
-    }
-  }
+  HelperThreads helpers(work, 0, files.size() >= 64 ? 0 : 1);
   work();
-  for (std::thread& helper : helpers) helper.join();
+  helpers.join();
   if (first_error < files.size()) return fail(std::move(*errors[first_error]));
   return revisions;
 }
