@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <system_error>
 #include <thread>
@@ -42,5 +43,13 @@ class HelperThreads {
  private:
   std::vector<std::thread> threads_;
 };
+
+// Lowers `first` to `i` unless it is lower already: the first failing item of work that the
+// threads claim in index order (an item is skipped only once an earlier one has failed).
+inline void keep_lowest(std::atomic<std::size_t>& first, std::size_t i) {
+  std::size_t seen = first.load();
+  while (i < seen && !first.compare_exchange_weak(seen, i)) {
+  }
+}
 
 }  // namespace distil::model

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/helper_threads.hpp"
 #include "model/names.hpp"
 #include "model/yaml/table_io.hpp"
 
@@ -405,11 +406,7 @@ void ModelLoad::work() {
       cache_.record(i, tables);
       return tables;
     }();
-    if (!*parsed_[i]) {
-      std::size_t seen = first_error_.load();
-      while (i < seen && !first_error_.compare_exchange_weak(seen, i)) {
-      }
-    }
+    if (!*parsed_[i]) keep_lowest(first_error_, i);
     ready_[i].store(true);
     ready_[i].notify_all();
   }

@@ -450,9 +450,7 @@ Result<std::vector<Revision>> load_revisions(const std::filesystem::path& folder
         continue;
       }
       errors[i] = std::move(rev.error());
-      std::size_t seen = first_error.load();
-      while (i < seen && !first_error.compare_exchange_weak(seen, i)) {
-      }
+      keep_lowest(first_error, i);
     }
   };
   HelperThreads helpers(work, 0, files.size() >= 64 ? 0 : 1);
